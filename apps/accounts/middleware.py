@@ -1,0 +1,74 @@
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+
+# Touch the session at most this often, so idle tracking does not cost a write per request.
+_TOUCH_EVERY = 30
+STARTED_KEY = "_auth_started"
+ACTIVITY_KEY = "_last_activity"
+
+
+class SessionTimeoutMiddleware:
+    """Idle logoff (staff after STAFF_IDLE_TIMEOUT, patients after PATIENT_IDLE_TIMEOUT) and an
+    absolute cap on a session's life (SESSION_ABSOLUTE_TIMEOUT)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            session = request.session
+            started = session.get(STARTED_KEY)
+            last = session.get(ACTIVITY_KEY)
+            idle = settings.STAFF_IDLE_TIMEOUT if user.is_staff else settings.PATIENT_IDLE_TIMEOUT
+            idle_out = last is not None and now - last > idle.total_seconds()
+            capped = started is not None and now - started > settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+            if idle_out or capped:
+                from apps.audit.services import record_auth_event
+
+                record_auth_event(request, action="logout", user=user, detail={"reason": "idle" if idle_out else "session_cap"})
+                logout(request)
+                minutes = int(idle.total_seconds() // 60)
+                messages.info(
+                    request,
+                    f"You were signed out after {minutes} minutes without activity." if idle_out
+                    else "Your session reached its time limit. Please sign in again.",
+                )
+                if request.method == "GET" and not request.path.startswith("/api/"):
+                    return redirect(f"{settings.LOGIN_URL_PATH}?next={quote(request.get_full_path())}")
+            else:
+                if started is None:
+                    session[STARTED_KEY] = now
+                if last is None or now - last > _TOUCH_EVERY:
+                    session[ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+_MFA_EXEMPT = ("/staff/mfa/", "/accounts/logout/", "/static/", "/healthz/", "/api/")
+
+
+class StaffMFARequiredMiddleware:
+    """A signed-in staff user whose session has no verified second factor reaches nothing but
+    the MFA pages and logout. The API answers for itself (MFASessionAuthentication treats such a
+    session as anonymous)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and not user.is_verified()
+            and not request.path.startswith(_MFA_EXEMPT)
+        ):
+            return redirect(f"/staff/mfa/?next={quote(request.get_full_path())}")
+        return self.get_response(request)

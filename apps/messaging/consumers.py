@@ -1,0 +1,105 @@
+"""/ws/notifications/: a signed-in user's in-app notifications, live."""
+import asyncio
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from apps.messaging import selectors, services
+from apps.messaging.events import user_group
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+RECENT = 10
+# With the in-memory channel layer (no REDIS_URL) an event raised in another process (a Celery
+# worker) cannot reach this socket, so the consumer also looks for new rows this often.
+CATCH_UP_SECONDS = 10
+
+
+def session_has_verified_device(scope, user):
+    """django-otp keeps the verified device in the session; the HTTP middleware turns it into
+    user.is_verified(), which WebSocket scopes do not get, so check it here the same way."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    session = scope.get("session")
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    if not persistent_id:
+        return False
+    device = Device.from_persistent_id(persistent_id)
+    return device is not None and device.user_id == user.pk and device.confirmed
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if user.is_staff and not await database_sync_to_async(session_has_verified_device)(self.scope, user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        self.group = user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        unread, recent = await database_sync_to_async(self._snapshot)()
+        self.seen = {n["id"] for n in recent}
+        self.unread = unread
+        await self.send_json({"type": "hello", "unread": unread, "recent": recent})
+        self.catch_up = None
+        if not settings.REDIS_URL:
+            self.catch_up = asyncio.ensure_future(self._catch_up_loop())
+
+    def _snapshot(self):
+        recent = [n.as_event() for n in selectors.notifications_for(self.user, limit=RECENT)]
+        return selectors.unread_count(self.user), recent
+
+    async def _catch_up_loop(self):
+        while True:
+            await asyncio.sleep(CATCH_UP_SECONDS)
+            unread, recent = await database_sync_to_async(self._snapshot)()
+            for event in reversed(recent):
+                if event["id"] not in self.seen:
+                    self.seen.add(event["id"])
+                    await self.send_json({"type": "notification", "notification": event})
+            if unread != self.unread:
+                self.unread = unread
+                await self.send_json({"type": "unread", "unread": unread})
+
+    async def disconnect(self, code):
+        if getattr(self, "catch_up", None):
+            self.catch_up.cancel()
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        action = content.get("action") if isinstance(content, dict) else None
+        if action == "mark_read":
+            await database_sync_to_async(self._mark_read)(str(content.get("id", "")))
+        elif action == "mark_all_read":
+            await database_sync_to_async(services.notification_mark_all_read)(user=self.user)
+        else:
+            await self.send_json({"type": "error", "code": "unknown_action", "message": "Unknown action."})
+
+    def _mark_read(self, notification_id):
+        from apps.core.exceptions import NotFound
+
+        try:
+            notification = selectors.access_notification(self.user, notification_id)
+        except NotFound:
+            return
+        services.notification_mark_read(user=self.user, notification=notification)
+
+    # Group events. The group is the user's own, so every event is theirs by construction.
+    async def notification_new(self, event):
+        notification = event["notification"]
+        if notification["id"] in self.seen:
+            return
+        self.seen.add(notification["id"])
+        self.unread += 1
+        await self.send_json({"type": "notification", "notification": notification})
+
+    async def notification_unread(self, event):
+        self.unread = event["unread"]
+        await self.send_json({"type": "unread", "unread": event["unread"]})

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.messaging import views
+
+urlpatterns = [
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/read-all/", views.notification_mark_all_read, name="notification_mark_all_read"),
+    path("notifications/<uuid:notification_id>/open/", views.notification_open, name="notification_open"),
+]

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from apps.audit.admin import AuditedModelAdmin
+from apps.patients.models import DuplicateReview, Patient, Registration
+
+
+class ReadOnlyAdmin(AuditedModelAdmin):
+    """Patient data changes through the staff pages and services (validation, MRNs, audit);
+    the admin shows it and logs each view."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(ReadOnlyAdmin):
+    list_display = ["mrn", "last_name", "first_name", "date_of_birth", "phone", "created_at"]
+    search_fields = ["mrn", "last_name", "first_name", "phone", "email"]
+    list_filter = ["preferred_language", "sex_at_birth"]
+    show_full_result_count = False
+
+
+@admin.register(DuplicateReview)
+class DuplicateReviewAdmin(ReadOnlyAdmin):
+    list_display = ["id", "existing", "status", "reasons", "created_at", "resolved_at"]
+    list_filter = ["status"]
+    list_select_related = ["existing"]
+
+
+@admin.register(Registration)
+class RegistrationAdmin(ReadOnlyAdmin):
+    list_display = ["user", "status", "created_at", "completed_at"]
+    list_filter = ["status"]
+    list_select_related = ["user"]

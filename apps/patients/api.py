@@ -1,0 +1,78 @@
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from apps.audit.services import record, record_many
+from apps.core.api.permissions import ClinicAccess
+from apps.patients import selectors, services
+from apps.patients.models import Patient
+from apps.patients.serializers import PatientInput, PatientOutput
+
+
+class PatientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Name, MRN or phone")
+    date_of_birth = django_filters.DateFilter()
+    mrn = django_filters.CharFilter()
+    phone = django_filters.CharFilter(method="filter_phone")
+
+    class Meta:
+        model = Patient
+        fields = ["q", "date_of_birth", "mrn", "phone"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_phone(self, queryset, name, value):
+        return selectors.patient_list(phone=value).filter(pk__in=queryset.values("pk")) if value else queryset
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Search patients", parameters=[OpenApiParameter("page_size", int)]),
+    retrieve=extend_schema(summary="A patient"),
+    create=extend_schema(summary="Register a patient", request=PatientInput, responses={201: PatientOutput}),
+    partial_update=extend_schema(summary="Change some of a patient's details", request=PatientInput, responses=PatientOutput),
+    update=extend_schema(summary="Replace a patient's details", request=PatientInput, responses=PatientOutput),
+)
+class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Patients for staff and integrators (scopes patients:read, patients:write)."""
+
+    permission_classes = [ClinicAccess]
+    scopes = {"read": "patients:read", "write": "patients:write", "create": "patients:write"}
+    perms = {"read": "patients.view_patient", "write": "patients.change_patient", "create": "patients.add_patient"}
+    action_kinds = {"create": "create"}
+    serializer_class = PatientOutput
+    filterset_class = PatientFilter
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        return selectors.patient_list()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        record_many("read", page, detail={"view": "api_patient_list"})
+        return self.get_paginated_response(PatientOutput(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        record("read", patient)
+        return Response(PatientOutput(patient).data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = PatientInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_create(data=serializer.validated_data)
+        return Response(PatientOutput(patient).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        patient = self.get_object()
+        serializer = PatientInput(patient, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_update(patient=patient, data=serializer.validated_data)
+        return Response(PatientOutput(patient).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)

@@ -1,0 +1,103 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from apps.core.exceptions import ValidationFailed
+from apps.patients.models import Patient
+from apps.patients.phone import normalize_phone
+from apps.patients.services import CONTACT_FIELDS, PATIENT_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def apply_domain_errors(form, exc: ValidationFailed):
+    """Show a service's field errors on the form (unknown fields go to the top)."""
+    for field, messages in exc.extra.get("fields", {}).items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class PatientSignupForm(forms.Form):
+    """Extra fields on allauth's signup form. allauth calls signup() after creating the user."""
+
+    first_name = forms.CharField(max_length=100, label="Legal first name", widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=100, label="Legal last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    date_of_birth = forms.DateField(widget=DATE)
+    phone = forms.CharField(label="Mobile phone", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
+    accept_terms = forms.BooleanField(
+        label="I accept the terms of use and the privacy notice",
+        error_messages={"required": "You must accept the terms of use and the privacy notice to register."},
+    )
+
+    field_order = ["first_name", "last_name", "date_of_birth", "email", "phone", "password1", "password2", "accept_terms"]
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages)
+
+    def clean_date_of_birth(self):
+        dob = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if dob > today:
+            raise forms.ValidationError("Date of birth cannot be in the future.")
+        if dob.year < today.year - 130:
+            raise forms.ValidationError("Check the year of birth.")
+        return dob
+
+    def signup(self, request, user):
+        from apps.patients.services import registration_submit
+
+        data = self.cleaned_data
+        user.full_name = f"{data['first_name']} {data['last_name']}"
+        user.save(update_fields=["full_name"])
+        registration_submit(
+            user=user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+            phone=data["phone"],
+            terms_version=settings.TERMS_VERSION,
+        )
+
+
+class PatientContactForm(forms.ModelForm):
+    """What a patient edits in the portal."""
+
+    class Meta:
+        model = Patient
+        fields = CONTACT_FIELDS
+        widgets = {"quiet_hours_start": TIME, "quiet_hours_end": TIME}
+
+
+class StaffPatientForm(forms.ModelForm):
+    """Every field staff may set. Validation proper happens in the service."""
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS
+        widgets = {"date_of_birth": DATE, "quiet_hours_start": TIME, "quiet_hours_end": TIME}
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Name, MRN or phone", required=False)
+    date_of_birth = forms.DateField(required=False, widget=DATE)
+
+
+class DuplicateResolveForm(forms.Form):
+    resolution = forms.ChoiceField(choices=[])
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=1000)
+
+    def __init__(self, *args, review, **kwargs):
+        super().__init__(*args, **kwargs)
+        from apps.patients.models import DuplicateReview
+
+        S = DuplicateReview.Status
+        if review.registration_id:
+            choices = [(S.LINKED, "Same person: link the login to the existing record"), (S.CREATED_NEW, "Different person: create a new record")]
+        else:
+            choices = [(S.MERGED, "Same person: merge the newer record into the existing one"), (S.DISMISSED, "Different people: keep both")]
+        self.fields["resolution"].choices = choices

@@ -1,0 +1,126 @@
+"""Reads of patient data. Access checks for this app live here, in one place:
+access_patient_for_user (portal) and access_patient_for_staff."""
+import re
+
+from django.db.models import Q
+
+from apps.core.exceptions import NotFound, PermissionDenied
+from apps.patients.models import DuplicateReview, Patient, Registration
+
+_MRN = re.compile(r"^\d{8}$")
+
+
+def patient_search_filter(q):
+    q = (q or "").strip()
+    if not q:
+        return Q()
+    if _MRN.match(q):
+        return Q(mrn=q)
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 7 and len(digits) >= len(q.replace(" ", "")) - 3:
+        return Q(phone__endswith=digits[-10:])
+    words = [w for w in re.split(r"[\s,]+", q) if w]
+    condition = Q()
+    for word in words:
+        condition &= (
+            Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(preferred_name__istartswith=word)
+        )
+    return condition
+
+
+def patient_list(*, q="", date_of_birth=None, mrn="", phone=""):
+    qs = Patient.objects.active()
+    if q:
+        qs = qs.search(q)
+    if date_of_birth:
+        qs = qs.filter(date_of_birth=date_of_birth)
+    if mrn:
+        qs = qs.filter(mrn=mrn.strip())
+    if phone:
+        digits = re.sub(r"\D", "", phone)
+        qs = qs.filter(phone__endswith=digits[-10:]) if digits else qs.none()
+    return qs.order_by("last_name", "first_name", "date_of_birth", "id")
+
+
+def access_patient_for_user(user):
+    """The portal user's own patient record. NotFound when there is none yet (registration
+    pending or in review)."""
+    if not user.is_authenticated or user.is_staff:
+        raise NotFound()
+    try:
+        return Patient.objects.active().get(user=user)
+    except Patient.DoesNotExist:
+        raise NotFound()
+
+
+def access_patient_for_staff(user, patient_id, *, perm="patients.view_patient"):
+    """A patient for a staff user who holds `perm`. Missing and malformed ids are NotFound."""
+    if not (user.is_authenticated and user.is_clinic_staff):
+        raise NotFound()
+    if not user.has_perm(perm):
+        raise PermissionDenied()
+    try:
+        return Patient.objects.get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+    except Exception as exc:  # malformed UUIDs raise ValidationError
+        from django.core.exceptions import ValidationError
+
+        if isinstance(exc, ValidationError):
+            raise NotFound()
+        raise
+
+
+def registration_for_user(user):
+    return Registration.objects.filter(user=user).first()
+
+
+def find_duplicates(*, first_name, last_name, date_of_birth, email="", phone="", exclude_id=None):
+    """Active patients that may be the same person, each with the reasons it matched:
+    same email, same phone, or same first name + last name + date of birth."""
+    condition = Q(first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip(), date_of_birth=date_of_birth)
+    if email:
+        condition |= Q(email__iexact=email.strip())
+    if phone:
+        condition |= Q(phone=phone)
+    qs = Patient.objects.active().filter(condition)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    matches = []
+    for patient in qs[:20]:
+        reasons = []
+        if email and patient.email.lower() == email.strip().lower():
+            reasons.append("email")
+        if phone and patient.phone == phone:
+            reasons.append("phone")
+        if (
+            patient.first_name.lower() == first_name.strip().lower()
+            and patient.last_name.lower() == last_name.strip().lower()
+            and patient.date_of_birth == date_of_birth
+        ):
+            reasons.append("name_dob")
+        matches.append((patient, reasons))
+    return matches
+
+
+def duplicate_reviews_open():
+    return (
+        DuplicateReview.objects.filter(status=DuplicateReview.Status.OPEN)
+        .select_related("existing", "registration", "registration__user", "other")
+        .order_by("created_at")
+    )
+
+
+def access_duplicate_review(user, review_id):
+    if not (user.is_authenticated and user.is_clinic_staff and user.has_perm("patients.change_duplicatereview")):
+        raise NotFound()
+    try:
+        return DuplicateReview.objects.select_related("existing", "registration", "other").get(pk=review_id)
+    except (DuplicateReview.DoesNotExist, ValueError):
+        raise NotFound()
+    except Exception as exc:
+        from django.core.exceptions import ValidationError
+
+        if isinstance(exc, ValidationError):
+            raise NotFound()
+        raise

@@ -1,0 +1,26 @@
+from rest_framework import serializers
+
+from apps.patients.models import Patient
+from apps.patients.services import PATIENT_FIELDS
+
+
+class PatientOutput(serializers.ModelSerializer):
+    has_portal_login = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = ["id", "mrn", *PATIENT_FIELDS, "has_portal_login", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_has_portal_login(self, obj) -> bool:
+        return obj.user_id is not None
+
+
+class PatientInput(serializers.ModelSerializer):
+    # Phones are normalized to E.164 by the service, so accept what people type here.
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    emergency_contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS

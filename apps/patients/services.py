@@ -1,0 +1,249 @@
+"""Every write of patient data: creation with an MRN, updates, self-registration, duplicates."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import record
+from apps.core.exceptions import Conflict, InvalidTransition, ValidationFailed
+from apps.patients.models import DuplicateReview, MrnSequence, Patient, Registration
+from apps.patients.phone import normalize_phone
+from apps.patients.selectors import find_duplicates
+
+# Fields a patient may change in the portal; staff may change every field in PATIENT_FIELDS.
+CONTACT_FIELDS = [
+    "preferred_name", "phone", "address_line1", "address_line2", "city", "state", "postal_code", "country",
+    "emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone",
+    "preferred_language", "timezone", "sms_opt_in", "email_opt_in", "quiet_hours_start", "quiet_hours_end",
+]
+PATIENT_FIELDS = [
+    "first_name", "middle_name", "last_name", "date_of_birth", "sex_at_birth", "gender_identity", "email",
+    *CONTACT_FIELDS,
+]
+_PHONE_FIELDS = ("phone", "emergency_contact_phone")
+
+
+def _luhn_digit(number):
+    total = 0
+    for i, ch in enumerate(reversed(str(number))):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return (10 - total % 10) % 10
+
+
+def _next_mrn():
+    """Seven-digit number plus a Luhn check digit (catches most typos at the front desk)."""
+    seq, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
+    value = seq.next_value
+    MrnSequence.objects.filter(pk=1).update(next_value=value + 1)
+    return f"{value:07d}{_luhn_digit(value)}"
+
+
+def _clean(patient, fields):
+    """Normalize phones, then run model validation on `fields`; raise ValidationFailed."""
+    errors = {}
+    for name in _PHONE_FIELDS:
+        if name in fields:
+            try:
+                setattr(patient, name, normalize_phone(getattr(patient, name)))
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
+        errors["date_of_birth"] = ["Date of birth cannot be in the future."]
+    exclude = [f.name for f in Patient._meta.fields if f.name not in fields]
+    try:
+        patient.full_clean(exclude=exclude + list(errors), validate_unique=False)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    if patient.quiet_hours_start is None and patient.quiet_hours_end is not None or (
+        patient.quiet_hours_start is not None and patient.quiet_hours_end is None
+    ):
+        errors.setdefault("quiet_hours_end", []).append("Give both the start and the end of quiet hours, or neither.")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@transaction.atomic
+def patient_create(*, data, user=None, flag_duplicates=True):
+    """Create a patient with a new MRN from `data` (keys of PATIENT_FIELDS). Raises
+    ValidationFailed on bad input. When flag_duplicates, possible duplicates get a
+    DuplicateReview for staff."""
+    unknown = set(data) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationFailed({k: ["Unknown field."] for k in sorted(unknown)})
+    patient = Patient(user=user, **data)
+    _clean(patient, set(data) | {"first_name", "last_name", "date_of_birth"})
+    matches = find_duplicates(
+        first_name=patient.first_name, last_name=patient.last_name, date_of_birth=patient.date_of_birth,
+        email=patient.email, phone=patient.phone,
+    ) if flag_duplicates else []
+    patient.mrn = _next_mrn()
+    patient.save()
+    for existing, reasons in matches:
+        DuplicateReview.objects.create(existing=existing, other=patient, reasons=reasons)
+    record("create", patient)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient, data, allowed=PATIENT_FIELDS):
+    """Change the given fields (only those in `allowed`). Records which fields changed, never
+    their values."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationFailed({k: ["This field cannot be changed here."] for k in sorted(unknown)})
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    for key, value in data.items():
+        setattr(locked, key, value)
+    _clean(locked, set(data))
+    changed = [k for k in data if getattr(locked, k) != getattr(patient, k)]
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+    record("update", locked, detail={"fields": sorted(changed)})
+    return locked
+
+
+def patient_update_contact(*, patient, data):
+    """A patient's own change of contact details and preferences from the portal."""
+    return patient_update(patient=patient, data=data, allowed=CONTACT_FIELDS)
+
+
+@transaction.atomic
+def registration_submit(*, user, first_name, last_name, date_of_birth, phone, terms_version):
+    """Keep what a registrant typed until their email is verified. Creates no patient yet."""
+    return Registration.objects.create(
+        user=user,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        phone=normalize_phone(phone),
+        terms_version=terms_version,
+        terms_accepted_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def registration_complete(*, user):
+    """After email verification: link the registrant to their record, create one, or hand the
+    case to staff. Never creates a second record for a person who may already have one, and
+    tells the registrant nothing about anyone else.
+
+    - one match on name + date of birth + the verified email, with no portal login yet: linked;
+    - any other match (email, phone or name + date of birth): IN_REVIEW with a DuplicateReview
+      per candidate;
+    - no match: a new patient record.
+    Idempotent: a completed or in-review registration is left as it is."""
+    registration = Registration.objects.select_for_update().filter(user=user).first()
+    if registration is None or registration.status != Registration.Status.PENDING_VERIFICATION:
+        return registration
+    matches = find_duplicates(
+        first_name=registration.first_name, last_name=registration.last_name,
+        date_of_birth=registration.date_of_birth, email=user.email, phone=registration.phone,
+    )
+    strong = [p for p, reasons in matches if {"email", "name_dob"} <= set(reasons) and p.user_id is None]
+    if len(matches) == 1 and strong:
+        _registration_link(registration, strong[0])
+    elif matches:
+        registration.status = Registration.Status.IN_REVIEW
+        registration.save(update_fields=["status"])
+        for existing, reasons in matches:
+            DuplicateReview.objects.create(existing=existing, registration=registration, reasons=reasons)
+    else:
+        _registration_create_patient(registration)
+    return registration
+
+
+def _registration_link(registration, patient):
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.user_id is not None:
+        raise Conflict("That patient record already has a portal login.", code="patient_has_login")
+    patient.user = registration.user
+    patient.save(update_fields=["user", "updated_at"])
+    registration.patient = patient
+    registration.status = Registration.Status.COMPLETED
+    registration.completed_at = timezone.now()
+    registration.save(update_fields=["patient", "status", "completed_at"])
+    record("update", patient, detail={"fields": ["user"], "via": "registration"})
+
+
+def _registration_create_patient(registration):
+    user = registration.user
+    patient = patient_create(
+        data={
+            "first_name": registration.first_name,
+            "last_name": registration.last_name,
+            "date_of_birth": registration.date_of_birth,
+            "email": user.email,
+            "phone": registration.phone,
+        },
+        user=user,
+        flag_duplicates=False,
+    )
+    registration.patient = patient
+    registration.status = Registration.Status.COMPLETED
+    registration.completed_at = timezone.now()
+    registration.save(update_fields=["patient", "status", "completed_at"])
+    return patient
+
+
+@transaction.atomic
+def duplicate_review_resolve(*, review, resolution, actor, note=""):
+    """Staff decision on a possible duplicate.
+
+    For a self-registration: LINKED (the registrant is the existing patient) or CREATED_NEW
+    (a different person: a new record). For a staff-registered pair: MERGED (the newer record
+    is folded into the existing one) or DISMISSED (different people).
+    Other open reviews of the same registration are closed with it."""
+    review = DuplicateReview.objects.select_for_update().get(pk=review.pk)
+    allowed = DuplicateReview.TRANSITIONS.get(review.status, set())
+    if resolution not in allowed:
+        raise InvalidTransition("This possible duplicate has already been resolved.")
+    S = DuplicateReview.Status
+    if review.registration_id:
+        if resolution not in (S.LINKED, S.CREATED_NEW):
+            raise ValidationFailed({"resolution": ["Choose link or create new for a registration."]})
+        registration = Registration.objects.select_for_update().get(pk=review.registration_id)
+        if registration.status != Registration.Status.IN_REVIEW:
+            raise InvalidTransition("This registration has already been completed.")
+        if resolution == S.LINKED:
+            _registration_link(registration, review.existing)
+        else:
+            _registration_create_patient(registration)
+        siblings = DuplicateReview.objects.filter(registration=registration, status=S.OPEN).exclude(pk=review.pk)
+        siblings.update(status=S.DISMISSED, resolved_at=timezone.now(), resolved_by=actor)
+    else:
+        if resolution not in (S.MERGED, S.DISMISSED):
+            raise ValidationFailed({"resolution": ["Choose merge or dismiss for two patient records."]})
+        if resolution == S.MERGED:
+            patient_merge(source=review.other, target=review.existing)
+    review.status = resolution
+    review.resolved_at = timezone.now()
+    review.resolved_by = actor
+    review.note = note
+    review.save(update_fields=["status", "resolved_at", "resolved_by", "note"])
+    record("update", review.existing, detail={"duplicate_review": str(review.pk), "resolution": resolution})
+    return review
+
+
+def patient_merge(*, source, target):
+    """Fold `source` into `target`: the portal login moves when the target has none, and the
+    source is marked merged (kept, never deleted, so its MRN is never reused)."""
+    source = Patient.objects.select_for_update().get(pk=source.pk)
+    target = Patient.objects.select_for_update().get(pk=target.pk)
+    if source.merged_into_id:
+        raise InvalidTransition("That record was already merged.")
+    if source.user_id and target.user_id:
+        raise Conflict("Both records have a portal login; deactivate one login before merging.", code="both_have_login")
+    if source.user_id:
+        user = source.user
+        source.user = None
+        source.save(update_fields=["user"])
+        target.user = user
+        target.save(update_fields=["user", "updated_at"])
+    source.merged_into = target
+    source.save(update_fields=["merged_into", "updated_at"])
+    record("update", source, detail={"merged_into": str(target.pk)})
+    return target

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core import views as core_views
+
+# The admin demands a verified second factor (django-otp); it signs in through our login page.
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "Clinic administration"
+admin.site.login = lambda request, extra_context=None: RedirectView.as_view(
+    url="/accounts/login/?next=/admin/", permanent=False
+)(request)
+
+api_v1 = [
+    path("", include("apps.patients.api_urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz/", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.core.urls")),
+    path("", include("apps.patients.urls")),
+    path("", include("apps.messaging.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]

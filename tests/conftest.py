@@ -1,0 +1,133 @@
+"""Shared fixtures, including the fixed cast: a patient, a second patient, a front-desk user,
+a nurse, a provider, a billing user, an admin, an integrator key."""
+import os
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from tests.factories import PortalPatientFactory, StaffFactory
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "media")}}}
+
+
+@pytest.fixture(autouse=True)
+def _reset_throttles():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def requires_postgres(db):
+    if connection.vendor != "postgresql":
+        if IN_CI:
+            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if IN_CI:
+            pytest.fail("CI must run this test with Redis (REDIS_URL).")
+        pytest.skip("needs Redis (set REDIS_URL)")
+    return url
+
+
+# --- the cast -----------------------------------------------------------------------------
+
+@pytest.fixture
+def patient(db):
+    return PortalPatientFactory()
+
+
+@pytest.fixture
+def other_patient(db):
+    return PortalPatientFactory()
+
+
+@pytest.fixture
+def front_desk(db):
+    return StaffFactory(role="front_desk")
+
+
+@pytest.fixture
+def nurse(db):
+    return StaffFactory(role="nurse")
+
+
+@pytest.fixture
+def provider_user(db):
+    return StaffFactory(role="provider")
+
+
+@pytest.fixture
+def billing_user(db):
+    return StaffFactory(role="billing")
+
+
+@pytest.fixture
+def clinic_admin(db):
+    user = StaffFactory(role="clinic_admin")
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
+    return user
+
+
+@pytest.fixture
+def api_key_factory(db):
+    from apps.accounts.services import api_key_create
+
+    def make(*scopes, name=None):
+        from uuid import uuid4
+
+        key, raw = api_key_create(name=name or f"integrator-{uuid4().hex[:8]}", scopes=list(scopes))
+        return key, raw
+
+    return make
+
+
+@pytest.fixture
+def integrator_key(api_key_factory):
+    """(ApiKey, raw key) with read and write access to patients."""
+    return api_key_factory("patients:read", "patients:write")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+# --- signing in ---------------------------------------------------------------------------
+
+def login(client, user, *, verified=True):
+    """Sign `user` in on `client`. Staff also pass their second factor unless verified=False."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    if user.is_staff and verified:
+        device = user.totpdevice_set.filter(confirmed=True).first()
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) -> a fresh django Client signed in as user (staff MFA-verified)."""
+
+    def make(user, *, verified=True):
+        return login(Client(), user, verified=verified)
+
+    return make

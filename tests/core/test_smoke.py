@@ -1,0 +1,34 @@
+from django.urls import reverse
+
+
+def test_healthz_reports_database_ok(client, db):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["status"] == "ok"
+
+
+def test_anonymous_home_goes_to_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login")
+
+
+def test_staff_home_renders_for_verified_front_desk(client_for, front_desk):
+    response = client_for(front_desk).get("/staff/")
+    assert response.status_code == 200
+    assert b"Dashboard" in response.content
+
+
+def test_portal_renders_for_patient(client_for, patient):
+    response = client_for(patient.user).get("/portal/")
+    assert response.status_code == 200
+    assert patient.mrn.encode() in response.content
+
+
+def test_staff_factory_gives_the_requested_role(db):
+    from tests.factories import StaffFactory
+
+    assert StaffFactory(role="provider").role == "provider"
+    assert StaffFactory().role == "front_desk"

@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
@@ -7,6 +8,17 @@ from django.urls import reverse
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
         return reverse("home")
+
+    def pre_authenticate(self, request, **credentials):
+        """An account that axes has locked (AXES_FAILURE_LIMIT failures) gets axes's lockout
+        page (429) for the whole cool-off. Without this, allauth's own per-login limit
+        (ACCOUNT_RATE_LIMITS, checked first) would answer the next attempts with a generic form
+        error instead. The attempt goes on to the axes backend, which refuses it."""
+        from axes.handlers.proxy import AxesProxyHandler
+
+        if settings.AXES_ENABLED and not AxesProxyHandler.is_allowed(request, credentials):
+            return
+        super().pre_authenticate(request, **credentials)
 
     def confirm_email(self, request, email_address):
         """Verifying the email is what lets a registrant's patient record be created or linked."""

@@ -30,9 +30,8 @@ class SessionTimeoutMiddleware:
             idle_out = last is not None and now - last > idle.total_seconds()
             capped = started is not None and now - started > settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
             if idle_out or capped:
-                from apps.audit.services import record_auth_event
-
-                record_auth_event(request, action="logout", user=user, detail={"reason": "idle" if idle_out else "session_cap"})
+                # The audit receiver of user_logged_out writes the one logout row, with this reason.
+                request.logout_reason = "idle" if idle_out else "session_cap"
                 logout(request)
                 minutes = int(idle.total_seconds() // 60)
                 messages.info(
@@ -71,4 +70,7 @@ class StaffMFARequiredMiddleware:
             and not request.path.startswith(_MFA_EXEMPT)
         ):
             return redirect(f"/staff/mfa/?next={quote(request.get_full_path())}")
+        if user is not None and user.is_authenticated and user.is_staff and request.path.startswith("/accounts/2fa/"):
+            # allauth's optional MFA is the patients'; staff manage django-otp devices here.
+            return redirect("staff_home")
         return self.get_response(request)

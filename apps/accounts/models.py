@@ -69,6 +69,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_active and self.is_staff
 
     @property
+    def role_label(self):
+        return self.role.replace("_", " ").capitalize()
+
+    @property
     def role(self):
         """The user's role name (first matching group), 'patient' for portal users."""
         if not self.is_staff:

@@ -40,6 +40,35 @@ ROLE_PERMISSIONS = {
 }
 
 
+# --- scheduling ---------------------------------------------------------------------------
+_SCHEDULING_READ = [
+    "scheduling.view_location", "scheduling.view_provider", "scheduling.view_visittype",
+    "scheduling.view_availabilitywindow", "scheduling.view_availabilityexception", "scheduling.view_visitslot",
+    "scheduling.view_visitrequest", "scheduling.view_visit", "scheduling.view_triagerule",
+]
+_SCHEDULING_DESK = [
+    "scheduling.add_visitrequest", "scheduling.change_visitrequest", "scheduling.triage_visitrequest",
+    "scheduling.offer_slots_visitrequest", "scheduling.add_visit", "scheduling.change_visit",
+    "scheduling.change_visitslot",  # block / unblock
+]
+_SCHEDULING_CONFIG = [
+    f"scheduling.{action}_{model}"
+    for model in ["location", "provider", "visittype", "availabilitywindow", "availabilityexception", "triagerule"]
+    for action in ["add", "change", "delete"]
+]
+ROLE_PERMISSIONS[FRONT_DESK] = ROLE_PERMISSIONS[FRONT_DESK] + _SCHEDULING_READ + _SCHEDULING_DESK + ["scheduling.add_availabilityexception"]
+ROLE_PERMISSIONS[NURSE] = ROLE_PERMISSIONS[NURSE] + _SCHEDULING_READ + _SCHEDULING_DESK + ["scheduling.override_severity_visitrequest"]
+ROLE_PERMISSIONS[PROVIDER] = ROLE_PERMISSIONS[PROVIDER] + _SCHEDULING_READ + [
+    "scheduling.change_visitrequest", "scheduling.triage_visitrequest", "scheduling.review_visitrequest",
+    "scheduling.override_severity_visitrequest", "scheduling.change_visit",
+]
+ROLE_PERMISSIONS[BILLING] = ROLE_PERMISSIONS[BILLING] + ["scheduling.view_visit", "scheduling.view_visittype", "scheduling.view_provider", "scheduling.view_location"]
+ROLE_PERMISSIONS[CLINIC_ADMIN] = ROLE_PERMISSIONS[CLINIC_ADMIN] + (
+    _SCHEDULING_READ + _SCHEDULING_DESK + _SCHEDULING_CONFIG
+    + ["scheduling.override_severity_visitrequest", "scheduling.review_visitrequest"]
+)
+
+
 def ensure_roles():
     from django.contrib.auth.models import Group, Permission
 

@@ -69,9 +69,10 @@ def backup_codes_regenerate(*, user):
 def api_key_create(*, name, scopes, created_by=None):
     """Create an API key. Returns (api_key, raw_key); the raw key is never stored or shown
     again."""
+    name = (name or "").strip()
     unknown = sorted(set(scopes) - set(SCOPES))
     errors = {}
-    if not name or not name.strip():
+    if not name:
         errors["name"] = ["A name is required."]
     elif ApiKey.objects.filter(name=name).exists():
         errors["name"] = ["An API key with this name already exists."]
@@ -84,7 +85,7 @@ def api_key_create(*, name, scopes, created_by=None):
     prefix = secrets.token_hex(6)
     raw = f"ck_{prefix}.{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        name=name.strip(), prefix=prefix, key_hash=_hash_key(raw), scopes=sorted(set(scopes)), created_by=created_by
+        name=name, prefix=prefix, key_hash=_hash_key(raw), scopes=sorted(set(scopes)), created_by=created_by
     )
     return key, raw
 

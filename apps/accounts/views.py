@@ -102,6 +102,10 @@ def backup_codes(request):
     """Replace the backup codes (the old ones stop working)."""
     if (response := _staff_only(request)) is not None:
         return response
+    if not request.user.is_verified():
+        # This page is exempt from StaffMFARequiredMiddleware (it is under /staff/mfa/), yet
+        # fresh codes would let a password alone pass the second factor.
+        return redirect(f"/staff/mfa/?next={request.path}")
     if request.method == "POST":
         codes = services.backup_codes_regenerate(user=request.user)
         messages.success(request, "New backup codes created. The old ones no longer work.")

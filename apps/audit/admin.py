@@ -14,6 +14,17 @@ class _Echo:
         return value
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Text a spreadsheet would run as a formula gets a leading quote: user agents and attempted
+    logins are typed by whoever calls us (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
     """Admin pages over patient data: every object shown in a list or opened is logged."""
 
@@ -62,7 +73,7 @@ class AccessLogAdmin(admin.ModelAdmin):
         def rows():
             yield writer.writerow(EXPORT_FIELDS)
             for entry in queryset.order_by("at", "id").iterator(chunk_size=2000):
-                yield writer.writerow([getattr(entry, f) for f in EXPORT_FIELDS])
+                yield writer.writerow([_cell(getattr(entry, f)) for f in EXPORT_FIELDS])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="access-log.csv"'

@@ -12,7 +12,8 @@ def _logged_in(sender, request, user, **kwargs):
 @receiver(user_logged_out, dispatch_uid="audit.logout")
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        record_auth_event(request, action="logout", user=user)
+        reason = getattr(request, "logout_reason", None)  # set by SessionTimeoutMiddleware
+        record_auth_event(request, action="logout", user=user, detail={"reason": reason} if reason else None)
 
 
 @receiver(user_login_failed, dispatch_uid="audit.login_failed")

@@ -14,6 +14,7 @@ def clinic(request):
         "CLINIC_PHONE": settings.CLINIC_PHONE,
         "WEBSOCKET_URL": settings.WEBSOCKET_URL,
         "WS_PORT": settings.WS_PORT,
+        "TERMS_VERSION": settings.TERMS_VERSION,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -25,7 +25,10 @@ class PatientSignupForm(forms.Form):
     first_name = forms.CharField(max_length=100, label="Legal first name", widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(max_length=100, label="Legal last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
     date_of_birth = forms.DateField(widget=DATE)
-    phone = forms.CharField(label="Mobile phone", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
+    phone = forms.CharField(
+        label="Mobile phone", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        help_text="For visit reminders by text. You can turn texts off later.",
+    )
     accept_terms = forms.BooleanField(
         label="I accept the terms of use and the privacy notice",
         error_messages={"required": "You must accept the terms of use and the privacy notice to register."},
@@ -64,22 +67,55 @@ class PatientSignupForm(forms.Form):
         )
 
 
-class PatientContactForm(forms.ModelForm):
+LABELS = {
+    "address_line1": "Address line 1",
+    "address_line2": "Address line 2",
+    "timezone": "Time zone",
+    "sms_opt_in": "Send me text messages",
+    "email_opt_in": "Send me emails",
+}
+HELP = {
+    "phone": "For example +1 212 555 0123.",
+    "emergency_contact_phone": "For example +1 212 555 0123.",
+}
+
+
+class _PhoneFieldsMixin:
+    """Accept phones as people type them; store E.164."""
+
+    def _normalized(self, name):
+        try:
+            return normalize_phone(self.cleaned_data.get(name, ""))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages)
+
+    def clean_phone(self):
+        return self._normalized("phone")
+
+    def clean_emergency_contact_phone(self):
+        return self._normalized("emergency_contact_phone")
+
+
+class PatientContactForm(_PhoneFieldsMixin, forms.ModelForm):
     """What a patient edits in the portal."""
 
     class Meta:
         model = Patient
         fields = CONTACT_FIELDS
         widgets = {"quiet_hours_start": TIME, "quiet_hours_end": TIME}
+        labels = LABELS
+        help_texts = HELP
 
 
-class StaffPatientForm(forms.ModelForm):
+class StaffPatientForm(_PhoneFieldsMixin, forms.ModelForm):
     """Every field staff may set. Validation proper happens in the service."""
 
     class Meta:
         model = Patient
         fields = PATIENT_FIELDS
         widgets = {"date_of_birth": DATE, "quiet_hours_start": TIME, "quiet_hours_end": TIME}
+        labels = LABELS
+        help_texts = HELP
 
 
 class PatientSearchForm(forms.Form):

@@ -172,3 +172,9 @@ class DuplicateReview(models.Model):
     @property
     def patient_id(self):
         return self.existing_id
+
+    REASON_LABELS = {"email": "Email", "phone": "Phone", "name_dob": "Name + date of birth"}
+
+    @property
+    def reason_labels(self):
+        return [self.REASON_LABELS.get(r, r) for r in self.reasons]

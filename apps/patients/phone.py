@@ -14,9 +14,9 @@ def normalize_phone(value, *, region=DEFAULT_REGION):
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValidationError("Enter a valid phone number, for example +1 555 555 0123.", code="invalid_phone")
+        raise ValidationError("Enter a valid phone number, for example +1 212 555 0123.", code="invalid_phone")
     if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError("Enter a valid phone number, for example +1 555 555 0123.", code="invalid_phone")
+        raise ValidationError("Enter a valid phone number, for example +1 212 555 0123.", code="invalid_phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -64,10 +64,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before SessionTimeoutMiddleware, which tells a signed-out user why with a message.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "apps.accounts.middleware.SessionTimeoutMiddleware",
     "apps.accounts.middleware.StaffMFARequiredMiddleware",
     "apps.audit.middleware.AuditContextMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -324,3 +325,51 @@ DEFAULT_PATIENT_TIMEZONE = TIME_ZONE
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
 LOGIN_URL_PATH = "/accounts/login/"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Messaging delivery (apps/messaging: outbox, SMS, email, webhooks) ---------------------
+# Which SMS backend delivers: "" picks Twilio when TWILIO_ACCOUNT_SID is set, else the local
+# outbox (SmsOutboxEntry rows shown on /staff/messages/outbox/); "local" or "twilio" force one.
+MESSAGING_SMS_BACKEND = env.str("MESSAGING_SMS_BACKEND", default="")
+# The public https base URL Twilio calls (e.g. https://clinic.example.org). Webhook signatures
+# are computed over the full public URL, which differs from the request's host behind a proxy.
+# Empty: the request's own scheme and host. Also used to build the StatusCallback URL.
+MESSAGING_PUBLIC_BASE_URL = env.str("MESSAGING_PUBLIC_BASE_URL", default="")
+# Attempts (including the first) before a transiently failing message becomes FAILED.
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=5)
+# Exponential backoff after a transient failure: base * 2**(attempt-1), capped.
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=30)
+MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=3600)
+# HTTP timeout of one provider call (Twilio). Must be well under the sending timeout below.
+MESSAGING_PROVIDER_TIMEOUT_SECONDS = env.int("MESSAGING_PROVIDER_TIMEOUT_SECONDS", default=15)
+# A row SENDING for longer than this is presumed to belong to a dead worker and is reaped.
+# Must exceed the send task's hard time limit (MESSAGING_TASK_TIME_LIMIT), so the old sender
+# is certainly gone (see apps/messaging/delivery.py).
+MESSAGING_SENDING_TIMEOUT_SECONDS = env.int("MESSAGING_SENDING_TIMEOUT_SECONDS", default=600)
+MESSAGING_TASK_TIME_LIMIT = env.int("MESSAGING_TASK_TIME_LIMIT", default=120)
+# Rows one delivery run claims at a time.
+MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=25)
+# Enqueue-time kick: a Celery task is queued after commit when the row is due within this
+# many seconds (short ETAs only, see NOTES.md); later rows wait for the periodic job.
+MESSAGING_KICK_MAX_DELAY_SECONDS = env.int("MESSAGING_KICK_MAX_DELAY_SECONDS", default=300)
+MESSAGING_KICK_ENABLED = env.bool("MESSAGING_KICK_ENABLED", default=True)
+# Celery queue for messaging tasks ("" = the default queue).
+MESSAGING_CELERY_QUEUE = env.str("MESSAGING_CELERY_QUEUE", default="")
+# Tests only: seconds the local SMS backend sleeps per message (to kill a worker mid-batch).
+MESSAGING_SMS_TEST_DELAY = env.float("MESSAGING_SMS_TEST_DELAY", default=0.0)
+# Appointment reminders: hours before the visit start (one deduplicated row per offset).
+MESSAGING_REMINDER_OFFSETS_HOURS = env.list("MESSAGING_REMINDER_OFFSETS_HOURS", cast=float, default=[48.0, 2.0])
+# Two-way SMS "C"/"YES" and "X" actions: dotted paths of callables
+# (patient, inbound) -> str reply. Scheduling plugs its own in; the defaults answer that
+# there is no upcoming visit.
+MESSAGING_SMS_CONFIRM_HANDLER = env.str("MESSAGING_SMS_CONFIRM_HANDLER", default="apps.messaging.two_way.default_confirm_handler")
+MESSAGING_SMS_CANCEL_HANDLER = env.str("MESSAGING_SMS_CANCEL_HANDLER", default="apps.messaging.two_way.default_cancel_handler")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{CLINIC_NAME}: "
+
+# --- Scheduling ---------------------------------------------------------------------------
+SCHEDULING_HORIZON_DAYS = env.int("SCHEDULING_HORIZON_DAYS", default=60)
+SCHEDULING_OFFER_HOLD_HOURS = env.int("SCHEDULING_OFFER_HOLD_HOURS", default=24)
+SCHEDULING_OFFER_REMINDER_MINUTES = env.int("SCHEDULING_OFFER_REMINDER_MINUTES", default=120)
+SCHEDULING_WAITLIST_HOLD_HOURS = env.int("SCHEDULING_WAITLIST_HOLD_HOURS", default=4)
+SCHEDULING_DIRECT_HOLD_MINUTES = env.int("SCHEDULING_DIRECT_HOLD_MINUTES", default=5)
+SCHEDULING_CANCELLATION_WINDOW_HOURS = env.int("SCHEDULING_CANCELLATION_WINDOW_HOURS", default=24)
+SCHEDULING_YELLOW_WITHIN_HOURS = env.int("SCHEDULING_YELLOW_WITHIN_HOURS", default=48)

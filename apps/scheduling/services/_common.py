@@ -1,0 +1,171 @@
+"""Helpers shared by the scheduling services: locked transitions with their event rows,
+notifications, settings."""
+import datetime
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.audit.services import record
+from apps.core.exceptions import DomainError, InvalidTransition, NotFound
+from apps.messaging.services import notify, notify_many
+from apps.scheduling import events
+from apps.scheduling.exceptions import EmergencyCareRequired, ReviewRequired
+from apps.scheduling.models import (
+    Mode, RequestEvent, Severity, SlotEvent, Visit, VisitEvent, VisitRequest, VisitSlot,
+)
+from apps.scheduling.selectors import SCHEDULING_DESK_ROLES, staff_users
+
+
+class SlotDoesNotFit(DomainError):
+    default_code = "slot_does_not_fit"
+    default_message = "That slot does not suit this visit type."
+
+
+def hours(name):
+    return datetime.timedelta(hours=getattr(settings, name))
+
+
+def minutes(name):
+    return datetime.timedelta(minutes=getattr(settings, name))
+
+
+def is_staff_actor(actor):
+    return bool(actor is not None and getattr(actor, "is_staff", False))
+
+
+# --- locking --------------------------------------------------------------------------------
+
+def lock(model, pk, *, error=NotFound):
+    """The row with `pk`, locked until the transaction ends (select_for_update)."""
+    try:
+        return model.objects.select_for_update().get(pk=getattr(pk, "pk", pk))
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise error()
+
+
+def check_transition(model, current, target, what):
+    if target not in model.TRANSITIONS.get(current, set()):
+        raise InvalidTransition(
+            f"A {what} cannot go from {current} to {target}.", extra={"from": current, "to": target}
+        )
+
+
+# --- transitions (caller holds the row lock) ------------------------------------------------
+
+_HOLD_FIELDS = ["hold_kind", "held_for_request", "held_for_patient", "held_until", "hold_token"]
+
+
+def slot_move(slot, to, *, actor=None, reason="", request=None, hold=None):
+    """Move a locked slot to `to`: checks VisitSlot.TRANSITIONS, sets (HELD) or clears the
+    hold fields, saves, writes the SlotEvent, publishes to the board after commit."""
+    check_transition(VisitSlot, slot.status, to, "slot")
+    before = slot.status
+    slot.status = to
+    hold = hold or {}
+    slot.hold_kind = hold.get("kind", "")
+    slot.held_for_request = hold.get("request")
+    slot.held_for_patient = hold.get("patient")
+    slot.held_until = hold.get("until")
+    slot.hold_token = hold.get("token")
+    slot.save(update_fields=["status", *_HOLD_FIELDS, "updated_at"])
+    SlotEvent.objects.create(slot=slot, actor=actor, from_status=before, to_status=to, reason=reason[:300], request=request)
+    events.publish_board("slot.changed", events.slot_payload(slot))
+    return slot
+
+
+def slot_book_now(slot, *, patient, actor=None, reason="", request=None, now=None):
+    """FREE -> HELD -> BOOKED in one go (two events), for bookings made in one step (staff
+    reschedule, one-step patient booking): the transitions table stays as it is."""
+    now = now or timezone.now()
+    slot_move(slot, VisitSlot.Status.HELD, actor=actor, reason=reason, request=request, hold={
+        "kind": VisitSlot.HoldKind.DIRECT, "patient": patient, "until": now + minutes("SCHEDULING_DIRECT_HOLD_MINUTES"),
+        "token": uuid.uuid4(),
+    })
+    return slot_move(slot, VisitSlot.Status.BOOKED, actor=actor, reason=reason, request=request)
+
+
+def request_move(request, to, *, actor=None, reason="", data=None, **fields):
+    """Move a locked request to `to` (VisitRequest.TRANSITIONS), set `fields`, save, event,
+    audit, publish after commit."""
+    check_transition(VisitRequest, request.status, to, "visit request")
+    before = request.status
+    request.status = to
+    for key, value in fields.items():
+        setattr(request, key, value)
+    request.save(update_fields=["status", *fields, "updated_at"])
+    RequestEvent.objects.create(
+        request=request, kind=RequestEvent.Kind.STATUS, actor=actor, from_status=before, to_status=to,
+        reason=reason, data=data or {},
+    )
+    record("update", request, detail={"status": to})
+    events.publish_board("request.changed", events.request_payload(request), location_id=request.location_id)
+    return request
+
+
+def visit_move(visit, to, *, actor=None, reason="", data=None, **fields):
+    check_transition(Visit, visit.status, to, "visit")
+    before = visit.status
+    visit.status = to
+    for key, value in fields.items():
+        setattr(visit, key, value)
+    visit.save(update_fields=["status", *fields, "updated_at"])
+    VisitEvent.objects.create(visit=visit, actor=actor, from_status=before, to_status=to, reason=reason, data=data or {})
+    record("update", visit, detail={"status": to})
+    events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
+    return visit
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+def ensure_schedulable(request):
+    """RED never; ORANGE only after a provider's review."""
+    if request.severity == Severity.RED:
+        raise EmergencyCareRequired(extra={"request_id": str(request.pk)})
+    if request.needs_review:
+        raise ReviewRequired(extra={"request_id": str(request.pk)})
+
+
+def ensure_fits(slot, visit_type, patient=None):
+    """The slot suits the visit type: same mode, long enough, the provider offers it and is
+    active, and for a virtual visit the provider is licensed where the patient lives."""
+    problems = []
+    if not visit_type.is_active:
+        problems.append("This visit type is no longer offered.")
+    if slot.mode != visit_type.mode:
+        problems.append(f"This is a {slot.get_mode_display().lower()} slot; the visit type is {visit_type.get_mode_display().lower()}.")
+    if slot.duration < datetime.timedelta(minutes=visit_type.duration_minutes):
+        problems.append("The slot is too short for this visit type.")
+    provider = slot.provider
+    if not provider.is_active or not provider.visit_types.filter(pk=visit_type.pk).exists():
+        problems.append("This provider does not offer this visit type.")
+    if patient is not None and slot.mode == Mode.VIRTUAL and not provider.is_licensed_in(patient.state):
+        problems.append("This provider is not licensed in the patient's state for virtual visits.")
+    if problems:
+        raise SlotDoesNotFit(" ".join(problems), extra={"slot_id": str(slot.pk), "problems": problems})
+
+
+# --- notifications --------------------------------------------------------------------------
+
+def notify_patient(patient, *, kind, title, body="", link="", data=None, urgent=False):
+    """In-app notification for the patient's portal user, when they have one."""
+    if patient.user_id:
+        return notify(user=patient.user, kind=kind, title=title, body=body, link=link, data=data, urgent=urgent)
+    return None
+
+
+def notify_desk(*, kind, title, body="", link="", data=None, urgent=False, roles=SCHEDULING_DESK_ROLES):
+    return notify_many(users=staff_users(roles=roles), kind=kind, title=title, body=body, link=link, data=data, urgent=urgent)
+
+
+def request_link(request, *, staff):
+    return f"/staff/scheduling/requests/{request.pk}/" if staff else f"/portal/requests/{request.pk}/"
+
+
+def visit_link(visit, *, staff):
+    return f"/staff/scheduling/visits/{visit.pk}/" if staff else f"/portal/visits/{visit.pk}/"
+
+
+def local_text(dt, location):
+    local = dt.astimezone(location.tzinfo)
+    return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or "")

@@ -1,0 +1,305 @@
+"""Visits: creation (shared by offers, walk-ins and direct booking), direct booking with a
+short hold and an idempotency key, the visit lifecycle, cancellation and rescheduling."""
+import datetime
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.audit.services import record
+from apps.core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied
+from apps.scheduling import events
+from apps.scheduling.exceptions import (
+    CancellationWindowClosed, EmergencyCareRequired, HoldExpired, IdempotencyKeyReused, SlotUnavailable,
+)
+from apps.scheduling.models import Severity, Visit, VisitEvent, VisitRequest, VisitSlot
+from apps.scheduling.services._common import (
+    ensure_fits, hours, is_staff_actor, local_text, lock, minutes, notify_desk, notify_patient, request_move,
+    slot_book_now, slot_move, visit_link, visit_move,
+)
+
+V = Visit.Status
+
+
+def create_visit(*, patient, slot, visit_type, request=None, actor=None, provider=None, location=None, start=None,
+                 end=None, is_walk_in=False, idempotency_key="", reason=""):
+    """A PLANNED visit (with its first event). The caller holds the slot's row lock and has
+    moved it to BOOKED. The partial unique index on active visits per slot is the last line
+    of defence: hitting it answers SlotUnavailable, never a 500."""
+    if slot is not None:
+        provider, location, start = slot.provider, slot.location, slot.start
+        end = start + datetime.timedelta(minutes=visit_type.duration_minutes)
+        mode = slot.mode
+    else:
+        mode = visit_type.mode
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                patient=patient, provider=provider, slot=slot, visit_type=visit_type, location=location, mode=mode,
+                start=start, end=end, is_walk_in=is_walk_in, request=request, idempotency_key=idempotency_key or "",
+                created_by=actor if getattr(actor, "pk", None) else None,
+            )
+    except IntegrityError as exc:
+        if "visit_one_active_per_slot" in str(exc) or (slot is not None and Visit.objects.active().filter(slot=slot).exists()):
+            raise SlotUnavailable(extra={"slot_id": str(slot.pk)}) from exc
+        raise
+    VisitEvent.objects.create(visit=visit, actor=visit.created_by, to_status=V.PLANNED, reason=reason or "Booked")
+    record("create", visit)
+    events.publish_board("visit.created", events.visit_payload(visit), location_id=visit.location_id)
+    return visit
+
+
+# --- direct booking (GREEN / self-bookable) -------------------------------------------------
+
+def visit_for_idempotency_key(*, patient, key, slot=None):
+    """The visit an earlier submit with this key created; IdempotencyKeyReused when the key
+    was used for another slot."""
+    if not key:
+        return None
+    visit = Visit.objects.filter(patient=patient, idempotency_key=key).select_related("slot", "visit_type", "location").first()
+    if visit is not None and slot is not None and visit.slot_id != getattr(slot, "pk", slot):
+        raise IdempotencyKeyReused(extra={"visit_id": str(visit.pk)})
+    return visit
+
+
+def _ensure_may_self_book(patient, visit_type, request):
+    if not (visit_type.self_bookable and visit_type.is_active):
+        raise PermissionDenied("This visit type cannot be booked online; ask the clinic for a time.", code="not_self_bookable")
+    if request is not None:
+        if request.patient_id != patient.pk:
+            raise NotFound()
+        if request.severity == Severity.RED:
+            raise EmergencyCareRequired(extra={"request_id": str(request.pk)})
+        if request.severity != Severity.GREEN:
+            raise PermissionDenied("The clinic will offer you times for this request.", code="staff_will_offer")
+        if request.status not in (VisitRequest.Status.NEW, VisitRequest.Status.TRIAGED):
+            raise PermissionDenied("This request is no longer open for booking.", code="request_not_bookable")
+    elif VisitRequest.objects.open().filter(patient=patient, severity=Severity.RED).exists():
+        raise EmergencyCareRequired()
+
+
+def _convert_request(request, visit, *, actor, now):
+    if request.status == VisitRequest.Status.NEW:
+        request_move(request, VisitRequest.Status.TRIAGED, actor=actor, reason="GREEN: self-booked", triaged_at=now)
+    request_move(request, VisitRequest.Status.CONVERTED_TO_VISIT, actor=actor, reason="Booked by the patient",
+                 visit_type=visit.visit_type, data={"visit_id": str(visit.pk)})
+
+
+def _notify_booked(visit):
+    notify_patient(visit.patient, kind="visit_booked", title="Your visit is booked",
+                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)}.",
+                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)})
+
+
+@transaction.atomic
+def booking_hold(*, patient, slot, visit_type, request=None, actor=None, now=None):
+    """FREE -> HELD for a patient while they confirm (SCHEDULING_DIRECT_HOLD_MINUTES). Only
+    self-bookable visit types, only GREEN (or no open RED request). Returns the slot; its
+    hold_token must be given to booking_confirm. A slot taken meanwhile: SlotUnavailable."""
+    now = now or timezone.now()
+    _ensure_may_self_book(patient, visit_type, request)
+    if request is not None:
+        request = lock(VisitRequest, request.pk)
+        _ensure_may_self_book(patient, visit_type, request)
+    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    if slot.status != VisitSlot.Status.FREE or slot.start <= now:
+        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
+    ensure_fits(slot, visit_type, patient)
+    return slot_move(slot, VisitSlot.Status.HELD, actor=actor, reason="Held while the patient confirms", request=request, hold={
+        "kind": VisitSlot.HoldKind.DIRECT, "patient": patient, "until": now + minutes("SCHEDULING_DIRECT_HOLD_MINUTES"),
+        "token": uuid.uuid4(),
+    })
+
+
+@transaction.atomic
+def booking_confirm(*, patient, slot, hold_token, visit_type, idempotency_key="", request=None, actor=None, now=None):
+    """HELD (by this patient's token) -> BOOKED and a PLANNED visit. A repeated submit with
+    the same idempotency key returns the same visit. An expired hold raises HoldExpired (409)
+    even before the expiry job released it; a slot someone else holds: SlotUnavailable."""
+    now = now or timezone.now()
+    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+    if existing is not None:
+        return existing
+    _ensure_may_self_book(patient, visit_type, request)
+    if request is not None:
+        request = lock(VisitRequest, request.pk)
+    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    mine = (slot.status == VisitSlot.Status.HELD and slot.hold_kind == VisitSlot.HoldKind.DIRECT
+            and slot.held_for_patient_id == patient.pk and str(slot.hold_token) == str(hold_token))
+    if not mine:
+        # A concurrent identical submit may have won while we waited for the lock.
+        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+        if existing is not None:
+            return existing
+        if slot.status == VisitSlot.Status.FREE:
+            raise HoldExpired(extra={"slot_id": str(slot.pk)})
+        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
+    if slot.held_until <= now:
+        raise HoldExpired(extra={"slot_id": str(slot.pk)})
+    if request is not None:
+        _ensure_may_self_book(patient, visit_type, request)
+    ensure_fits(slot, visit_type, patient)
+    slot_move(slot, VisitSlot.Status.BOOKED, actor=actor, reason="Confirmed by the patient", request=request)
+    visit = create_visit(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
+                         idempotency_key=idempotency_key, reason="Booked by the patient")
+    if request is not None:
+        _convert_request(request, visit, actor=actor, now=now)
+    _notify_booked(visit)
+    return visit
+
+
+@transaction.atomic
+def booking_create(*, patient, slot, visit_type, idempotency_key="", request=None, actor=None, now=None):
+    """One-step direct booking (hold and confirm in one transaction: FREE -> HELD -> BOOKED).
+    Same rules as booking_hold/booking_confirm; the idempotency key makes a repeated submit,
+    even a concurrent one, return the same visit."""
+    now = now or timezone.now()
+    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+    if existing is not None:
+        return existing
+    _ensure_may_self_book(patient, visit_type, request)
+    if request is not None:
+        request = lock(VisitRequest, request.pk)
+        _ensure_may_self_book(patient, visit_type, request)
+    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    if slot.status != VisitSlot.Status.FREE or slot.start <= now:
+        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+        if existing is not None:
+            return existing
+        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
+    ensure_fits(slot, visit_type, patient)
+    slot_book_now(slot, patient=patient, actor=actor, reason="Booked by the patient", request=request, now=now)
+    visit = create_visit(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
+                         idempotency_key=idempotency_key, reason="Booked by the patient")
+    if request is not None:
+        _convert_request(request, visit, actor=actor, now=now)
+    _notify_booked(visit)
+    return visit
+
+
+@transaction.atomic
+def booking_release(*, patient, slot, hold_token, actor=None):
+    """The patient backs out: their DIRECT hold -> FREE. Returns False when they no longer
+    hold it (expired or booked), so a double click is harmless."""
+    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    if not (slot.status == VisitSlot.Status.HELD and slot.held_for_patient_id == patient.pk and str(slot.hold_token) == str(hold_token)):
+        return False
+    slot_move(slot, VisitSlot.Status.FREE, actor=actor, reason="Released by the patient")
+    return True
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+def _lock_visit_for(visit, actor):
+    visit = lock(Visit, visit.pk)
+    if not is_staff_actor(actor):
+        patient = getattr(actor, "patient", None) if actor is not None else None
+        if patient is None or visit.patient_id != patient.pk:
+            raise NotFound()
+    return visit
+
+
+@transaction.atomic
+def visit_check_in(*, visit, actor, now=None):
+    """PLANNED -> CHECKED_IN (front desk)."""
+    visit = lock(Visit, visit.pk)
+    return visit_move(visit, V.CHECKED_IN, actor=actor, reason="Checked in", checked_in_at=now or timezone.now())
+
+
+@transaction.atomic
+def visit_start(*, visit, actor, now=None):
+    """CHECKED_IN -> IN_PROGRESS (the provider starts the visit)."""
+    visit = lock(Visit, visit.pk)
+    return visit_move(visit, V.IN_PROGRESS, actor=actor, reason="Visit started", started_at=now or timezone.now())
+
+
+@transaction.atomic
+def visit_complete(*, visit, actor, now=None):
+    """IN_PROGRESS -> COMPLETED."""
+    visit = lock(Visit, visit.pk)
+    return visit_move(visit, V.COMPLETED, actor=actor, reason="Visit completed", completed_at=now or timezone.now())
+
+
+@transaction.atomic
+def visit_mark_no_show(*, visit, actor, now=None):
+    """PLANNED -> NO_SHOW, once the visit's start has passed. The slot stays BOOKED (the
+    time was lost); no-shows are counted (selectors.attendance_counts)."""
+    now = now or timezone.now()
+    visit = lock(Visit, visit.pk)
+    if visit.start > now:
+        raise Conflict("A visit can be marked as a no-show only after it should have started.", code="too_early_for_no_show")
+    return visit_move(visit, V.NO_SHOW, actor=actor, reason="No-show")
+
+
+def _inside_window(visit, now):
+    return visit.start - now < hours("SCHEDULING_CANCELLATION_WINDOW_HOURS")
+
+
+@transaction.atomic
+def visit_cancel(*, visit, actor, reason="", now=None):
+    """PLANNED -> CANCELLED. Inside the cancellation window (SCHEDULING_CANCELLATION_WINDOW_HOURS)
+    a patient is refused (CancellationWindowClosed) and staff may cancel, recorded as late.
+    The slot goes BOOKED -> FREE and is offered to the waitlist. The patient is notified;
+    staff are told when the patient cancelled."""
+    from apps.scheduling.services.requests import waitlist_offer_slot
+
+    now = now or timezone.now()
+    visit = _lock_visit_for(visit, actor)
+    by_staff = is_staff_actor(actor)
+    late = _inside_window(visit, now)
+    if late and not by_staff and visit.status == V.PLANNED:
+        raise CancellationWindowClosed(extra={"visit_id": str(visit.pk), "window_hours": settings.SCHEDULING_CANCELLATION_WINDOW_HOURS})
+    visit_move(visit, V.CANCELLED, actor=actor, reason=reason or "Cancelled", data={"late": late, "by_staff": by_staff},
+               cancelled_at=now, cancelled_by=actor, cancel_reason=reason, late_cancel=late)
+    if visit.slot_id:
+        slot = lock(VisitSlot, visit.slot_id)
+        slot_move(slot, VisitSlot.Status.FREE, actor=actor, reason="Visit cancelled")
+        waitlist_offer_slot(slot=slot, now=now)
+    notify_patient(visit.patient, kind="visit_cancelled", title="Your visit was cancelled",
+                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)} is cancelled.",
+                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk), "late": late})
+    if not by_staff:
+        notify_desk(kind="visit_cancelled", title="A patient cancelled a visit", link=visit_link(visit, staff=True),
+                    data={"visit_id": str(visit.pk), "late": late})
+    return visit
+
+
+@transaction.atomic
+def visit_reschedule(*, visit, new_slot, actor, reason="", now=None):
+    """Move a PLANNED visit to another FREE slot, atomically: the old slot is freed and the
+    new one booked, or nothing changes. Same cancellation-window rule as visit_cancel for
+    patients. The freed slot goes to the waitlist; the patient is notified."""
+    from apps.scheduling.services.requests import waitlist_offer_slot
+
+    now = now or timezone.now()
+    visit = _lock_visit_for(visit, actor)
+    if visit.status != V.PLANNED or visit.slot_id is None:
+        raise InvalidTransition("Only a planned, scheduled visit can be moved.", extra={"from": visit.status})
+    if not is_staff_actor(actor) and _inside_window(visit, now):
+        raise CancellationWindowClosed(extra={"visit_id": str(visit.pk)})
+    new_id = getattr(new_slot, "pk", new_slot)
+    if new_id == visit.slot_id:
+        return visit
+    # Both slots locked in pk order so two reschedules crossing each other cannot deadlock.
+    locked = {s.pk: s for s in VisitSlot.objects.select_for_update().filter(pk__in=[visit.slot_id, new_id]).select_related("provider", "location").order_by("pk")}
+    new, old = locked.get(new_id), locked[visit.slot_id]
+    if new is None or new.status != VisitSlot.Status.FREE or new.start <= now:
+        raise SlotUnavailable(extra={"slot_id": str(new_id)})
+    ensure_fits(new, visit.visit_type, visit.patient)
+    old_start = visit.start
+    slot_move(old, VisitSlot.Status.FREE, actor=actor, reason="Visit rescheduled away")
+    slot_book_now(new, patient=visit.patient, actor=actor, reason="Visit rescheduled here", now=now)
+    visit.slot, visit.provider, visit.location, visit.mode = new, new.provider, new.location, new.mode
+    visit.start = new.start
+    visit.end = new.start + datetime.timedelta(minutes=visit.visit_type.duration_minutes)
+    visit.save(update_fields=["slot", "provider", "location", "mode", "start", "end", "updated_at"])
+    VisitEvent.objects.create(visit=visit, actor=actor, from_status=V.PLANNED, to_status=V.PLANNED, reason=reason or "Rescheduled",
+                              data={"from_slot": str(old.pk), "to_slot": str(new.pk), "from_start": old_start.isoformat()})
+    record("update", visit, detail={"rescheduled": True})
+    events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
+    waitlist_offer_slot(slot=old, now=now)
+    notify_patient(visit.patient, kind="visit_rescheduled", title="Your visit has moved",
+                   body=f"{visit.visit_type.name} is now on {local_text(visit.start, visit.location)}.",
+                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)})
+    return visit

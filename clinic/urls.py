@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.patients.urls")),
     path("", include("apps.messaging.urls")),
+    path("", include("apps.messaging.webhook_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

@@ -2,6 +2,7 @@
 Idempotent: running it again changes nothing that exists."""
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,7 +19,6 @@ STAFF = [
     ("admin@clinic.test", "Alex Admin", CLINIC_ADMIN),
     ("frontdesk@clinic.test", "Fran Desk", "front_desk"),
     ("nurse@clinic.test", "Nia Nurse", "nurse"),
-    ("provider@clinic.test", "Dr. Priya Shah", "provider"),
     ("billing@clinic.test", "Bo Billing", "billing"),
 ]
 
@@ -78,4 +78,58 @@ def seed_demo():
             flag_duplicates=False,
         )
         out.append(f"patient: {first} {last}" + (f" (login {email})" if email else ""))
+    out.extend(_seed_scheduling(location))
+    return out
+
+
+VISIT_TYPES = [
+    # name, minutes, mode, self-bookable, billing codes
+    ("New patient visit", 30, "IN_PERSON", False, ["99203"]),
+    ("Follow-up visit", 30, "IN_PERSON", True, ["99213"]),
+    ("Video follow-up", 30, "VIRTUAL", True, ["99213"]),
+    ("Surgical consultation", 30, "IN_PERSON", False, ["99204"]),
+]
+DEMO_PROVIDERS = [
+    # email, name, specialty, credentials, weekdays (0 = Monday), hours, mode
+    ("provider@clinic.test", "Dr. Priya Shah", "Family medicine", "MD", [0, 1, 2, 3, 4], ("08:00", "17:00"), "IN_PERSON"),
+    ("dr.lee@clinic.test", "Dr. Daniel Lee", "General surgery", "MD, FACS", [1, 3], ("09:00", "16:00"), "IN_PERSON"),
+    ("np.ortiz@clinic.test", "Camila Ortiz", "Family medicine", "NP", [0, 2, 4], ("10:00", "18:00"), "VIRTUAL"),
+]
+
+
+def _seed_scheduling(location):
+    """Visit types, three providers with weekly availability, and 60 days of slots."""
+    from apps.accounts.services import staff_user_create
+    from apps.scheduling.models import AvailabilityWindow, Provider, VisitType
+    from apps.scheduling.services import slots_generate
+
+    out = []
+    types = {}
+    for name, minutes, mode, self_bookable, codes in VISIT_TYPES:
+        types[name], _ = VisitType.objects.get_or_create(
+            name=name,
+            defaults={"duration_minutes": minutes, "mode": mode, "self_bookable": self_bookable, "default_billing_codes": codes},
+        )
+    for email, name, specialty, credentials, weekdays, (start, end), mode in DEMO_PROVIDERS:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = staff_user_create(email=email, password=DEMO_PASSWORD, full_name=name, role="provider")
+        TOTPDevice.objects.get_or_create(user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True})
+        provider, created = Provider.objects.get_or_create(
+            user=user, defaults={"specialty": specialty, "credentials": credentials, "licensed_states": ["NY", "NJ", "CT"]}
+        )
+        if created:
+            wanted = [t for t in types.values() if t.mode == mode]
+            if specialty == "General surgery":
+                wanted.append(types["Surgical consultation"])
+            provider.visit_types.set(wanted)
+            for weekday in weekdays:
+                AvailabilityWindow.objects.create(
+                    provider=provider, weekday=weekday, location=location, mode=mode,
+                    start_time=datetime.time.fromisoformat(start), end_time=datetime.time.fromisoformat(end),
+                    effective_from=datetime.date.today() - datetime.timedelta(days=1),
+                )
+        out.append(f"provider: {name} ({specialty}, {mode.lower().replace('_', ' ')})")
+    result = slots_generate()
+    out.append(f"slots: {result.created} new for the next {settings.SCHEDULING_HORIZON_DAYS} days")
     return out

@@ -15,3 +15,110 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from apps.messaging.models import (  # noqa: E402
+    DeliveryAttempt,
+    InboundSms,
+    MessageTemplate,
+    OutboundMessage,
+    SmsOptOut,
+    SmsOutboxEntry,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows only services write: the admin shows them and changes nothing."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "started_at", "finished_at", "outcome", "provider_message_id", "provider_status", "http_status", "error_code", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "channel", "masked_to", "status", "attempts", "next_attempt_at", "provider_status", "last_error"]
+    list_filter = ["status", "channel", "kind", "urgent"]
+    search_fields = ["dedupe_key", "provider_message_id", "kind"]
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+    list_select_related = False
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "message", "number", "outcome", "provider_status", "http_status", "error_code"]
+    list_filter = ["outcome"]
+    search_fields = ["provider_message_id", "message__dedupe_key"]
+    list_select_related = ["message"]
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "language", "subject", "updated_at"]
+    list_filter = ["language"]
+    search_fields = ["kind", "subject"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.clean = _template_syntax_clean(form.clean)
+        return form
+
+
+def _template_syntax_clean(original):
+    """Refuse a template that does not compile, so a typo never reaches a patient."""
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+        from django.template import TemplateSyntaxError
+
+        from apps.messaging.rendering import _engine
+
+        data = original(self)
+        for field in ("subject", "sms_body", "email_body"):
+            try:
+                _engine.from_string(data.get(field) or "")
+            except TemplateSyntaxError as exc:
+                raise ValidationError({field: f"Template error: {exc}"})
+        return data
+
+    return clean
+
+
+@admin.register(SmsOutboxEntry)
+class SmsOutboxEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "sid", "to", "body"]
+    search_fields = ["sid", "to"]
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "from_number", "patient", "keyword", "action", "status"]
+    list_filter = ["status", "action"]
+    search_fields = ["sid", "from_number"]
+    list_select_related = ["patient"]
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(ReadOnlyAdmin):
+    list_display = ["phone", "opted_out_at", "keyword"]
+    search_fields = ["phone"]

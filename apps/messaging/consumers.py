@@ -34,10 +34,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         if user.is_staff and not await database_sync_to_async(session_has_verified_device)(self.scope, user):
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
         self.group = user_group(user.pk)
@@ -50,6 +50,14 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.catch_up = None
         if not settings.REDIS_URL:
             self.catch_up = asyncio.ensure_future(self._catch_up_loop())
+
+    async def _refuse(self, code):
+        # Accept, then close with the code: a close before accept turns into an HTTP 403 on
+        # the handshake, which browsers report as 1006, so notifications.js could not tell
+        # "signed out" (4401) or "second factor missing" (4403) from a network error and
+        # would keep reconnecting.
+        await self.accept()
+        await self.close(code=code)
 
     def _snapshot(self):
         recent = [n.as_event() for n in selectors.notifications_for(self.user, limit=RECENT)]
@@ -72,6 +80,19 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             self.catch_up.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if getattr(self, "user", None) is None:  # refused in connect(), closing
+            return
+        # A binary or malformed frame would otherwise raise and drop the socket with 1011.
+        try:
+            if text_data is None:
+                raise ValueError("binary frame")
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "code": "invalid_json", "message": "Send JSON text frames."})
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
         action = content.get("action") if isinstance(content, dict) else None

@@ -23,3 +23,27 @@ def access_notification(user, notification_id):
         if isinstance(exc, ValidationError):
             raise NotFound()
         raise
+
+
+def outbox_messages(*, status=None):
+    """Recent outbound messages, newest first; `status` narrows to one status."""
+    from apps.messaging.models import OutboundMessage
+
+    qs = OutboundMessage.objects.order_by("-created_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def outbox_status_counts():
+    from django.db.models import Count
+
+    from apps.messaging.models import OutboundMessage
+
+    return dict(OutboundMessage.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+
+
+def local_sms_outbox(*, limit=20):
+    from apps.messaging.models import SmsOutboxEntry
+
+    return SmsOutboxEntry.objects.order_by("-created_at", "-id")[:limit]

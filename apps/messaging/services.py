@@ -1,27 +1,57 @@
 """The notification service later features call. notify() writes the in-app row in the
-caller's transaction and pushes it over WebSockets after commit."""
+caller's transaction and pushes it over WebSockets after commit; with outbox=True it also
+queues SMS/email for a patient through message_enqueue (apps/messaging/outbox.py)."""
 from django.db import transaction
 from django.utils import timezone
 
 from apps.messaging.events import publish_to_user
-from apps.messaging.models import Notification
+from apps.messaging.models import Channel, Notification
+from apps.messaging.outbox import message_enqueue  # noqa: F401  (re-exported: the outbox API)
 from apps.messaging.selectors import unread_count
 
 
-def notify(*, user, kind, title, body="", link="", data=None, urgent=False):
+def notify(*, user, kind, title, body="", link="", data=None, urgent=False, outbox=False, context=None, dedupe_key=None):
     """Create an in-app notification for `user` (call inside the transaction of the event that
     causes it). The user's open sockets receive it after commit. Keep PHI out of title/body
-    beyond what the recipient may see; never put PHI in `link`."""
+    beyond what the recipient may see; never put PHI in `link`.
+
+    outbox=True: when `user` is a patient, the same event is also queued for SMS and email
+    (by the patient's preferences and quiet hours) through message_enqueue, in this same
+    transaction. SMS and email never reuse `title`/`body`: their words come from the
+    MessageTemplate for `kind`, rendered with `context` (only PHI-free keys are used).
+    `dedupe_key` makes the SMS/email once-only for an event (default: this notification)."""
     notification = Notification.objects.create(
         recipient=user, kind=kind, title=title[:200], body=body, link=link, data=data or {}, urgent=urgent
     )
     publish_to_user(user.pk, "notification.new", {"notification": notification.as_event()})
+    if outbox and not user.is_staff:
+        from apps.patients.models import Patient
+
+        patient = Patient.objects.filter(user=user).first()
+        if patient is not None:
+            message_enqueue(
+                kind=kind,
+                patient=patient,
+                user=user,
+                channels=(Channel.SMS, Channel.EMAIL),
+                context=context,
+                link=link,
+                urgent=urgent,
+                dedupe_key=dedupe_key or f"notify:{notification.pk}",
+            )
     return notification
 
 
-def notify_many(*, users, kind, title, body="", link="", data=None, urgent=False):
-    """The same notification to several users (for example every front-desk user)."""
-    return [notify(user=u, kind=kind, title=title, body=body, link=link, data=data, urgent=urgent) for u in users]
+def notify_many(*, users, kind, title, body="", link="", data=None, urgent=False, outbox=False, context=None, dedupe_key=None):
+    """The same notification to several users (for example every front-desk user). With
+    outbox=True and a dedupe_key, each user's key is made distinct by their id."""
+    return [
+        notify(
+            user=u, kind=kind, title=title, body=body, link=link, data=data, urgent=urgent, outbox=outbox,
+            context=context, dedupe_key=f"{dedupe_key}:u{u.pk}" if dedupe_key else None,
+        )
+        for u in users
+    ]
 
 
 def _publish_unread(user):

@@ -9,3 +9,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 CELERY_TASK_ALWAYS_EAGER = False
 AXES_ENABLED = True
+
+# Redis pub/sub channels are global to the Redis server (not per database index), so two test
+# runs on one machine would hear each other's events for users with the same id. Each test
+# process gets its own channel prefix; a test that starts servers passes CHANNELS_PREFIX to
+# them and uses the same one.
+from .base import CHANNEL_LAYERS, env  # noqa: E402
+
+if "prefix" in CHANNEL_LAYERS["default"].get("CONFIG", {}) and not env.str("CHANNELS_PREFIX", default=""):
+    import uuid
+
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex[:12]}"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.core.demo import DEMO_PASSWORD, DEMO_TOTP_BASE32, STAFF, seed_demo
+from apps.core.demo import DEMO_PASSWORD, DEMO_PROVIDERS, DEMO_TOTP_BASE32, STAFF, seed_demo
 
 
 class Command(BaseCommand):
@@ -13,6 +13,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
         self.stdout.write(f"  Patients: patient@clinic.test, patient2@clinic.test, patient3@clinic.test")
         self.stdout.write(f"  Staff: {', '.join(e for e, _, _ in STAFF)}")
+        self.stdout.write(f"  Providers: {', '.join(p[0] for p in DEMO_PROVIDERS)}")
         self.stdout.write(
             f"  Staff second factor: add key {DEMO_TOTP_BASE32} to an authenticator app, "
             "or run `python manage.py demo_totp` for the current code."

@@ -1,0 +1,71 @@
+"""Appointment reminders: the generic part. Scheduling (built separately) calls
+visit_reminders_schedule() when a visit is booked or rescheduled and visit_reminders_cancel()
+when it is cancelled; nothing here imports scheduling. Each reminder is an outbox row due at
+start - offset (MESSAGING_REMINDER_OFFSETS_HOURS, default 48 h and 2 h), deduplicated by
+(visit, start time, offset): calling again creates nothing, a reschedule cancels the old
+reminders and creates new ones."""
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import dateformat, timezone
+
+from apps.messaging.models import OutboundMessage
+from apps.messaging.outbox import message_enqueue, outbox_cancel_pending
+
+ACTIVE_VISIT_STATUSES = {"PLANNED", "CONFIRMED", "planned", "confirmed"}
+
+
+def reminder_offsets():
+    return [timedelta(hours=h) for h in settings.MESSAGING_REMINDER_OFFSETS_HOURS]
+
+
+def _prefix(visit_id):
+    return f"visit_reminder:{visit_id}:"
+
+
+def format_visit_time(patient, start_at):
+    try:
+        tz = zoneinfo.ZoneInfo(patient.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        tz = zoneinfo.ZoneInfo(settings.DEFAULT_PATIENT_TIMEZONE)
+    return dateformat.format(start_at.astimezone(tz), "D j M Y, H:i")
+
+
+@transaction.atomic
+def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", status="PLANNED", now=None):
+    """Create the reminder rows of one visit (one per offset whose time is still ahead), or,
+    when the visit is no longer active, cancel them. Reminders of an earlier start time of the
+    same visit are cancelled. The message carries only the time and the place (no reason,
+    no provider notes). A reminder whose quiet-hours delay would reach the visit itself goes
+    at its own time. Returns the rows (created or existing)."""
+    now = now or timezone.now()
+    if status not in ACTIVE_VISIT_STATUSES or start_at <= now:
+        visit_reminders_cancel(visit_id=visit_id)
+        return []
+    stamp = int(start_at.timestamp())
+    stale = OutboundMessage.objects.filter(
+        dedupe_key__startswith=_prefix(visit_id), status=OutboundMessage.Status.PENDING
+    ).exclude(dedupe_key__startswith=f"{_prefix(visit_id)}{stamp}:")
+    stale.update(status=OutboundMessage.Status.CANCELLED, finished_at=now, last_error="visit moved")
+    context = {"visit_time": format_visit_time(patient, start_at), "location_name": location_name}
+    rows = []
+    for offset in reminder_offsets():
+        due = start_at - offset
+        if due <= now:
+            continue  # booked inside this window: the booking confirmation covers it
+        rows += message_enqueue(
+            kind="visit_reminder",
+            patient=patient,
+            context=context,
+            due_at=due,
+            not_after=start_at - timedelta(minutes=30),
+            dedupe_key=f"{_prefix(visit_id)}{stamp}:{int(offset.total_seconds() // 60)}m",
+        )
+    return rows
+
+
+def visit_reminders_cancel(*, visit_id):
+    """Cancel the visit's reminders that have not gone out yet."""
+    return outbox_cancel_pending(dedupe_key_prefix=_prefix(visit_id), reason="visit cancelled")

@@ -69,6 +69,19 @@ ROLE_PERMISSIONS[CLINIC_ADMIN] = ROLE_PERMISSIONS[CLINIC_ADMIN] + (
 )
 
 
+
+# --- secure messaging ---------------------------------------------------------------------
+# Front desk, nurses, providers and admins read, answer, assign, close and reopen patient
+# threads and start one on a patient's behalf. Billing gets none: threads carry clinical
+# content, and minimum-necessary access keeps it from staff who do not need it; a billing
+# question reaches billing through the desk (or, later, a billing topic routed to them).
+_MESSAGING = [
+    "messaging.view_thread", "messaging.add_thread", "messaging.change_thread",
+    "messaging.reply_thread", "messaging.assign_thread",
+]
+for _role in (FRONT_DESK, NURSE, PROVIDER, CLINIC_ADMIN):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _MESSAGING
+
 def ensure_roles():
     from django.contrib.auth.models import Group, Permission
 
@@ -82,4 +95,10 @@ def ensure_roles():
 
 
 def ensure_roles_after_migrate(sender, **kwargs):
-    ensure_roles()
+    """post_migrate fires once per app (and after every test flush): act on the last app only,
+    when every app's permissions exist."""
+    from django.apps import apps
+
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if sender.label == last.label:
+        ensure_roles()

@@ -9,6 +9,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 CELERY_TASK_ALWAYS_EAGER = False
 AXES_ENABLED = True
+# Tests clear the cache between tests; on Redis that would FLUSHDB the database Celery's test
+# queues live in. Each test process keeps its own cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Redis pub/sub channels are global to the Redis server (not per database index), so two test
 # runs on one machine would hear each other's events for users with the same id. Each test

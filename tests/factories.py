@@ -68,3 +68,16 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 class PortalPatientFactory(PatientFactory):
     user = factory.SubFactory(UserFactory, email=factory.SelfAttribute("..email"))
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """An in-app notification; pass recipient=<user>."""
+
+    class Meta:
+        model = "messaging.Notification"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "test_event"
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    body = ""
+    link = ""

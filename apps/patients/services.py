@@ -96,10 +96,13 @@ def patient_update(*, patient, data, allowed=PATIENT_FIELDS):
     if unknown:
         raise ValidationFailed({k: ["This field cannot be changed here."] for k in sorted(unknown)})
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    # Compare with the locked row, not the caller's copy: that one may be stale, and a
+    # ModelForm bound to it has already written the new values into it.
+    before = {key: getattr(locked, key) for key in data}
     for key, value in data.items():
         setattr(locked, key, value)
     _clean(locked, set(data))
-    changed = [k for k in data if getattr(locked, k) != getattr(patient, k)]
+    changed = [k for k in data if getattr(locked, k) != before[k]]
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
     record("update", locked, detail={"fields": sorted(changed)})
@@ -149,11 +152,33 @@ def registration_complete(*, user):
     elif matches:
         registration.status = Registration.Status.IN_REVIEW
         registration.save(update_fields=["status"])
-        for existing, reasons in matches:
+        reviews = [
             DuplicateReview.objects.create(existing=existing, registration=registration, reasons=reasons)
+            for existing, reasons in matches
+        ]
+        _notify_reviewers(reviews[0])
     else:
         _registration_create_patient(registration)
     return registration
+
+
+def _notify_reviewers(review):
+    """Tell the people who resolve duplicates that one is waiting (no PHI in the text)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from apps.messaging.services import notify_many
+
+    reviewers = get_user_model().objects.filter(
+        Q(groups__permissions__codename="change_duplicatereview") | Q(is_superuser=True), is_active=True, is_staff=True
+    ).distinct()
+    notify_many(
+        users=reviewers,
+        kind="duplicate_flagged",
+        title="A new registration needs review",
+        body="It may match an existing patient record.",
+        link=f"/staff/duplicates/{review.pk}/",
+    )
 
 
 def _registration_link(registration, patient):

@@ -33,8 +33,8 @@ def portal_home(request):
                 messages.success(request, "Your details were saved.")
                 return redirect("portal_home")
         status = 400
-    else:
-        record("read", patient)
+    # Logged whenever the page shows the record, including after a rejected save.
+    record("read", patient)
     return render(request, "patients/portal_home.html", {"patient": patient, "form": form}, status=status)
 
 
@@ -109,8 +109,8 @@ def staff_patient_detail(request, patient_id):
             else:
                 messages.success(request, "Patient details saved.")
                 return redirect("staff_patient_detail", patient_id=patient.pk)
-    else:
-        record("read", patient)
+    # Logged whenever the page shows the record, including after a rejected save.
+    record("read", patient)
     return render(request, "patients/staff_patient_detail.html", {"patient": patient, "form": form}, status=status)
 
 

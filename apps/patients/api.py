@@ -48,6 +48,13 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         return selectors.patient_list()
 
+    def filter_queryset(self, queryset):
+        # With no filter in the query string the FilterSet would build and validate an empty
+        # form and change nothing; skipping it saves ~8% of a list request's CPU (bench/README.md).
+        if not any(name in self.request.query_params for name in PatientFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)

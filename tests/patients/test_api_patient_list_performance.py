@@ -1,0 +1,71 @@
+"""The patients list's cost guards (bench/http.py measures the rest): a fixed number of queries
+whatever the page size, one audit row per patient shown, and PatientOutput's fast
+representation identical to DRF's generic one."""
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+
+from apps.audit.models import AccessLog
+from apps.patients.serializers import PatientOutput
+from tests.factories import PatientFactory, PortalPatientFactory
+
+# API key lookup, COUNT for pagination, the page, and the one audit INSERT. (Served for real,
+# the INSERT also has its BEGIN and COMMIT; inside the test's transaction those do not appear.)
+LIST_QUERIES = 4
+
+
+def _list(api_client, raw, page_size):
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(f"/api/v1/patients/?page_size={page_size}", HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return response, queries
+
+
+@pytest.mark.django_db
+def test_patient_list_costs_the_same_number_of_queries_whatever_the_page_size(api_client, api_key_factory):
+    PatientFactory.create_batch(30)
+    _, raw = api_key_factory("patients:read")
+    _list(api_client, raw, 1)  # first use writes last_used_at once; keep it out of the counts
+
+    counts = {}
+    for page_size in (1, 10, 30):
+        response, queries = _list(api_client, raw, page_size)
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+        counts[page_size] = len(queries)
+
+    assert counts == {1: LIST_QUERIES, 10: LIST_QUERIES, 30: LIST_QUERIES}
+
+
+@pytest.mark.django_db
+def test_patient_list_writes_one_audit_row_per_patient_shown(api_client, api_key_factory):
+    PatientFactory.create_batch(12)
+    key, raw = api_key_factory("patients:read")
+
+    response, _ = _list(api_client, raw, 10)
+
+    shown = {row["id"] for row in response.json()["results"]}
+    rows = AccessLog.objects.filter(action="read", actor_api_key=key)
+    assert rows.count() == 10
+    assert {str(pid) for pid in rows.values_list("patient_id", flat=True)} == shown
+
+
+@pytest.mark.django_db
+def test_fast_patient_output_matches_drf_generic_representation():
+    full = PatientFactory(
+        middle_name="Q", preferred_name="Pat", gender_identity="woman", email="p@example.test",
+        phone="+12125550123", address_line1="1 Main St", address_line2="Apt 2", city="Springfield",
+        state="NY", postal_code="10001", emergency_contact_name="Sam", emergency_contact_relationship="sibling",
+        emergency_contact_phone="+12125550124", preferred_language="es", timezone="America/Chicago",
+        sms_opt_in=False, quiet_hours_start=datetime.time(21, 0), quiet_hours_end=datetime.time(7, 30),
+    )
+    sparse = PatientFactory()
+    with_login = PortalPatientFactory()
+
+    for patient in (full, sparse, with_login):
+        generic = serializers.ModelSerializer.to_representation(PatientOutput(), patient)
+        assert PatientOutput(patient).data == dict(generic)
+        assert list(PatientOutput(patient).data) == list(generic)
+    assert PatientOutput(with_login).data["has_portal_login"] is True

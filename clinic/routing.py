@@ -1,3 +1,4 @@
 from apps.messaging.routing import websocket_urlpatterns as messaging_ws
+from apps.scheduling.routing import websocket_urlpatterns as scheduling_ws
 
-websocket_urlpatterns = [*messaging_ws]
+websocket_urlpatterns = [*messaging_ws, *scheduling_ws]

@@ -15,6 +15,7 @@ admin.site.login = lambda request, extra_context=None: RedirectView.as_view(
 
 api_v1 = [
     path("", include("apps.patients.api_urls")),
+    path("", include("apps.scheduling.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.patients.urls")),
     path("", include("apps.messaging.urls")),
+    path("", include("apps.scheduling.portal_urls")),
+    path("", include("apps.scheduling.staff_urls")),
     path("", include("apps.messaging.webhook_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

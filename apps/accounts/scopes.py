@@ -5,3 +5,13 @@ SCOPES = {
     "patients:write": "Create and update patient records",
     "audit:read": "Read the access log",
 }
+
+SCOPES.update({
+    "scheduling:read": "Read providers, visit types, free slots, visit requests and visits",
+    "scheduling:write": "Book and change visits, create and handle visit requests, manage slots",
+})
+
+SCOPES.update({
+    "messaging:read": "Read secure message threads and patients' notification preferences",
+    "messaging:write": "Start threads, post messages, and change patients' notification preferences",
+})

@@ -9,7 +9,7 @@ from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from apps.core.exceptions import NotFound, PermissionDenied
-from apps.scheduling.models import Mode, Provider, Severity, TriageRule, Visit, VisitRequest, VisitSlot
+from apps.scheduling.models import Mode, Provider, Severity, TriageRule, Visit, VisitRequest, VisitSlot, VisitType
 
 STAFF_ALERT_ROLES = ("front_desk", "nurse", "provider")
 SCHEDULING_DESK_ROLES = ("front_desk", "nurse")
@@ -225,3 +225,251 @@ def slots_with_two_active_visits():
     return (
         Visit.objects.active().filter(slot__isnull=False).values("slot_id").annotate(n=Count("pk")).filter(n__gt=1)
     )
+
+
+# --- staff pages (board, day schedule, front desk) ------------------------------------------
+
+def local_day_bounds(day, tz):
+    """[start, end) of local `day` in `tz`, as aware datetimes (DST days are 23 or 25 h)."""
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return start, end
+
+
+def board_requests(*, request_type, location=None):
+    """Open requests of one type for the staff board (awaiting confirmation included, so
+    staff see offers being accepted or declined): most severe first, then by arrival. One
+    query whatever the number of rows."""
+    qs = VisitRequest.objects.open().filter(request_type=request_type)
+    if location is not None:
+        qs = qs.filter(location=location)
+    return qs.select_related("patient", "visit_type", "location").by_urgency()
+
+
+def board_counts():
+    """{"WALK_IN": n, "SCHEDULED": m, "RED": r} for open requests, in one query."""
+    open_qs = VisitRequest.objects.open()
+    counts = open_qs.aggregate(
+        walk_in=Count("pk", filter=Q(request_type=VisitRequest.Type.WALK_IN)),
+        scheduled=Count("pk", filter=Q(request_type=VisitRequest.Type.SCHEDULED)),
+        red=Count("pk", filter=Q(severity=Severity.RED)),
+        new=Count("pk", filter=Q(status=VisitRequest.Status.NEW)),
+    )
+    return counts
+
+
+def provider_day_schedule(*, provider, day, tz, location=None):
+    """One provider's slots and active visits on local `day` (in `tz`), optionally at one
+    location: (slots, visits), two queries whatever their number."""
+    start, end = local_day_bounds(day, tz)
+    slots = VisitSlot.objects.for_provider(provider).between(start, end).select_related("location")
+    visits = Visit.objects.for_provider(provider).active().on_day(start, end).select_related("patient", "visit_type", "location")
+    if location is not None:
+        slots = slots.filter(location=location)
+        visits = visits.filter(location=location)
+    return list(slots.order_by("start")), list(visits.order_by("start"))
+
+
+def front_desk_visits(*, day, tz, location=None):
+    """Every visit of local `day` (cancelled ones included, shown struck through), all
+    providers, in time order; one query."""
+    start, end = local_day_bounds(day, tz)
+    qs = Visit.objects.on_day(start, end).select_related("patient", "provider__user", "visit_type", "location")
+    if location is not None:
+        qs = qs.filter(location=location)
+    return qs.order_by("start", "provider_id")
+
+
+def reschedule_options(visit, *, now=None, days=21, limit=40):
+    """FREE slots a planned visit could move to: its visit type fits them, within `days`;
+    the same provider's first."""
+    now = now or timezone.now()
+    slots = list(free_slots(visit_type=visit.visit_type, start=now, end=now + datetime.timedelta(days=days), now=now)[: limit * 3])
+    slots.sort(key=lambda s: (s.provider_id != visit.provider_id, s.start))
+    return slots[:limit]
+
+
+def active_providers():
+    return Provider.objects.filter(is_active=True).select_related("user")
+
+
+def scheduling_dashboard_counts(*, now=None):
+    """New requests waiting and today's visits (clinic timezone), for the staff dashboard:
+    two cheap count queries."""
+    now = now or timezone.now()
+    start, end = local_day_bounds(timezone.localdate(now), timezone.get_current_timezone())
+    return {
+        "new_requests": VisitRequest.objects.filter(status=VisitRequest.Status.NEW).count(),
+        "visits_today": Visit.objects.active().on_day(start, end).count(),
+    }
+
+
+# --- patient portal -------------------------------------------------------------------------
+# Reads behind the portal's schedule pages (apps/scheduling/portal_views.py).
+
+PORTAL_CURRENT_VISIT_STATUSES = [Visit.Status.PLANNED, Visit.Status.CHECKED_IN, Visit.Status.IN_PROGRESS]
+
+
+def portal_upcoming_visits(patient, *, now=None):
+    """Visits still ahead (or under way), soonest first. One query."""
+    now = now or timezone.now()
+    return (
+        Visit.objects.for_patient(patient).filter(status__in=PORTAL_CURRENT_VISIT_STATUSES, end__gte=now)
+        .select_related("provider__user", "visit_type", "location").order_by("start", "pk")
+    )
+
+
+def portal_past_visits(patient, *, now=None):
+    """Finished, missed and cancelled visits, latest first (paginate it)."""
+    now = now or timezone.now()
+    current = Q(status__in=PORTAL_CURRENT_VISIT_STATUSES, end__gte=now)
+    return (
+        Visit.objects.for_patient(patient).exclude(current)
+        .select_related("provider__user", "visit_type", "location").order_by("-start", "-pk")
+    )
+
+
+def portal_open_requests(patient, *, limit=50):
+    """The patient's open requests, newest first, each with `offered_slots` (the slots held
+    for it, soonest first). Two queries whatever the number of requests and slots."""
+    from django.db.models import Prefetch
+
+    held = VisitSlot.objects.held().select_related("provider__user", "location").order_by("start", "pk")
+    return list(
+        VisitRequest.objects.for_patient(patient).open()
+        .select_related("location", "visit_type")
+        .prefetch_related(Prefetch("held_slots", queryset=held, to_attr="offered_slots"))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def patient_has_open_emergency(patient):
+    """An open RED request: the portal shows the emergency instructions and books nothing."""
+    return VisitRequest.objects.for_patient(patient).open().filter(severity=Severity.RED).exists()
+
+
+def self_bookable_visit_types():
+    """Visit types a patient may book themselves that an active provider offers."""
+    from apps.scheduling.models import VisitType
+
+    return VisitType.objects.filter(is_active=True, self_bookable=True, providers__is_active=True).distinct().order_by("name")
+
+
+def providers_offering(visit_types):
+    """Active providers offering any of `visit_types` (a queryset or list)."""
+    return (
+        Provider.objects.filter(is_active=True, visit_types__in=visit_types).distinct()
+        .select_related("user").order_by("user__full_name", "user__email")
+    )
+
+
+def free_slots_on_day(*, day, visit_type, provider=None, exclude_slot_id=None, now=None):
+    """FREE future slots that fit `visit_type` and start on `day` in their location's local
+    time. One query: the UTC range is widened by a day each side (any timezone), then the
+    local date is checked in Python on the rows already loaded."""
+    now = now or timezone.now()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.timezone.utc) - datetime.timedelta(days=1)
+    qs = free_slots(visit_type=visit_type, provider=provider, start=start, end=start + datetime.timedelta(days=3), now=now)
+    if exclude_slot_id is not None:
+        qs = qs.exclude(pk=exclude_slot_id)
+    return [s for s in qs if s.local_start().date() == day]
+
+
+def next_free_slot(*, after_day, visit_type, provider=None, exclude_slot_id=None, now=None):
+    """The first FREE slot fitting `visit_type` on a day after `after_day` (local date)."""
+    start = datetime.datetime.combine(after_day + datetime.timedelta(days=1), datetime.time.min,
+                                      tzinfo=datetime.timezone.utc) - datetime.timedelta(hours=14)
+    qs = free_slots(visit_type=visit_type, provider=provider, start=start, now=now)
+    if exclude_slot_id is not None:
+        qs = qs.exclude(pk=exclude_slot_id)
+    for slot in qs[:50]:
+        if slot.local_start().date() > after_day:
+            return slot
+    return None
+
+
+def access_direct_hold_for_patient(patient, slot_id):
+    """A slot this patient holds while confirming a direct booking (NotFound otherwise)."""
+    return _get_or_404(
+        VisitSlot.objects.held().filter(hold_kind=VisitSlot.HoldKind.DIRECT, held_for_patient=patient)
+        .select_related("provider__user", "location"),
+        slot_id,
+    )
+
+
+def visit_change_deadline(visit):
+    """Until when the patient may cancel or move `visit` online: the cancellation window
+    (SCHEDULING_CANCELLATION_WINDOW_HOURS) before its start. Display only; visit_cancel and
+    visit_reschedule enforce it."""
+    return visit.start - datetime.timedelta(hours=settings.SCHEDULING_CANCELLATION_WINDOW_HOURS)
+
+
+# --- the integrator API (apps/scheduling/api.py) --------------------------------------------
+
+MAX_SLOT_SEARCH_DAYS = 31
+
+
+def provider_list():
+    """Active providers with the visit types they offer (two queries whatever the count)."""
+    return Provider.objects.filter(is_active=True).select_related("user").prefetch_related("visit_types").order_by("user__full_name", "id")
+
+
+def visit_type_list():
+    return VisitType.objects.filter(is_active=True).order_by("name", "id")
+
+
+def slot_get(slot_id):
+    return access_slot(slot_id)
+
+
+def slot_search(*, start, end, provider=None, visit_type=None, mode=None, location=None, now=None):
+    """FREE future slots starting in [start, end) (at most MAX_SLOT_SEARCH_DAYS apart), in
+    start order; one query for the page whatever its size (provider, user and location joined)."""
+    qs = free_slots(provider=provider, location=location, mode=mode or None, visit_type=visit_type, start=start, end=end, now=now)
+    # Only what a search answer shows: the joined user row is wide (password hash, flags),
+    # and building fewer attributes per row is most of the search's Python time.
+    return qs.only(*SLOT_SEARCH_FIELDS)
+
+
+SLOT_SEARCH_FIELDS = (
+    "id", "provider_id", "location_id", "start", "end", "mode", "status",
+    "provider__id", "provider__user_id", "provider__user__id", "provider__user__full_name",
+    "location__id", "location__name", "location__timezone",
+)
+
+
+def visit_request_list(*, status=None, severity=None, request_type=None, patient=None):
+    """Visit requests, oldest first, with what the list shows joined in (one query per page)."""
+    qs = VisitRequest.objects.select_related("patient", "visit_type", "location")
+    if status:
+        qs = qs.filter(status=status)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if request_type:
+        qs = qs.filter(request_type=request_type)
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    return qs.order_by("created_at", "id")
+
+
+def visit_request_get(request_id):
+    """For staff and integrators (the API's access rules are checked by its permission class)."""
+    return _get_or_404(VisitRequest.objects.select_related("patient", "visit_type", "location"), request_id)
+
+
+def visit_list(*, patient=None, provider=None, day=None, tz=None):
+    """Visits in start order; `day` is a local date in `tz` (the clinic's default timezone)."""
+    qs = Visit.objects.select_related("patient", "provider__user", "visit_type", "location")
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if provider is not None:
+        qs = qs.filter(provider=provider)
+    if day is not None:
+        tz = tz or timezone.get_current_timezone()
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+        qs = qs.on_day(start, datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz))
+    return qs.order_by("start", "id")
+
+
+def visit_get(visit_id):
+    return _get_or_404(Visit.objects.select_related("patient", "provider__user", "visit_type", "location"), visit_id)

@@ -159,11 +159,11 @@ def notify_desk(*, kind, title, body="", link="", data=None, urgent=False, roles
 
 
 def request_link(request, *, staff):
-    return f"/staff/scheduling/requests/{request.pk}/" if staff else f"/portal/requests/{request.pk}/"
+    return f"/staff/scheduling/requests/{request.pk}/" if staff else f"/portal/schedule/requests/{request.pk}/"
 
 
 def visit_link(visit, *, staff):
-    return f"/staff/scheduling/visits/{visit.pk}/" if staff else f"/portal/visits/{visit.pk}/"
+    return f"/staff/scheduling/visits/{visit.pk}/" if staff else f"/portal/schedule/visits/{visit.pk}/"
 
 
 def local_text(dt, location):

@@ -198,12 +198,12 @@ def visit_request_review(*, request, actor, note="", severity=None):
 
 
 @transaction.atomic
-def visit_request_cancel(*, request, actor, reason=""):
-    """NEW or TRIAGED -> CANCELLED (the patient or staff). A request with an open offer must
-    decline it first."""
+def visit_request_cancel(*, request, actor, reason="", for_clinic=False):
+    """NEW or TRIAGED -> CANCELLED (the patient or staff; `for_clinic`: an integrator's API
+    key, actor None). A request with an open offer must decline it first."""
     request = lock(VisitRequest, request.pk)
     request = request_move(request, S.CANCELLED, actor=actor, reason=reason or "Cancelled", cancel_reason=reason)
-    if actor is None or not actor.is_staff:
+    if not for_clinic and (actor is None or not actor.is_staff):
         notify_desk(kind="request_cancelled", title="A patient cancelled a visit request", link=request_link(request, staff=True),
                     data={"request_id": str(request.pk)})
     return request

@@ -125,7 +125,7 @@ def slot_block(*, slot, actor, reason=""):
             request_move(request, VisitRequest.Status.TRIAGED, actor=actor, reason="Offered time withdrawn by staff",
                          offer_expires_at=None, offer_made_at=None, offer_reminded_at=None)
             notify_patient(request.patient, kind="offer_withdrawn", title="An offered time is no longer available",
-                           body="The clinic will offer you new times.", link=f"/portal/requests/{request.pk}/")
+                           body="The clinic will offer you new times.", link=f"/portal/schedule/requests/{request.pk}/")
     return slot
 
 

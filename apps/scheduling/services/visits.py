@@ -52,13 +52,17 @@ def create_visit(*, patient, slot, visit_type, request=None, actor=None, provide
 
 # --- direct booking (GREEN / self-bookable) -------------------------------------------------
 
-def visit_for_idempotency_key(*, patient, key, slot=None):
+def visit_for_idempotency_key(*, patient, key, slot=None, visit_type=None):
     """The visit an earlier submit with this key created; IdempotencyKeyReused when the key
-    was used for another slot."""
+    was used for another slot or another visit type."""
     if not key:
         return None
     visit = Visit.objects.filter(patient=patient, idempotency_key=key).select_related("slot", "visit_type", "location").first()
-    if visit is not None and slot is not None and visit.slot_id != getattr(slot, "pk", slot):
+    if visit is None:
+        return None
+    if slot is not None and str(visit.slot_id) != str(getattr(slot, "pk", slot)):
+        raise IdempotencyKeyReused(extra={"visit_id": str(visit.pk)})
+    if visit_type is not None and str(visit.visit_type_id) != str(getattr(visit_type, "pk", visit_type)):
         raise IdempotencyKeyReused(extra={"visit_id": str(visit.pk)})
     return visit
 
@@ -118,7 +122,7 @@ def booking_confirm(*, patient, slot, hold_token, visit_type, idempotency_key=""
     the same idempotency key returns the same visit. An expired hold raises HoldExpired (409)
     even before the expiry job released it; a slot someone else holds: SlotUnavailable."""
     now = now or timezone.now()
-    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
     if existing is not None:
         return existing
     _ensure_may_self_book(patient, visit_type, request)
@@ -129,7 +133,7 @@ def booking_confirm(*, patient, slot, hold_token, visit_type, idempotency_key=""
             and slot.held_for_patient_id == patient.pk and str(slot.hold_token) == str(hold_token))
     if not mine:
         # A concurrent identical submit may have won while we waited for the lock.
-        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
         if existing is not None:
             return existing
         if slot.status == VisitSlot.Status.FREE:
@@ -155,7 +159,7 @@ def booking_create(*, patient, slot, visit_type, idempotency_key="", request=Non
     Same rules as booking_hold/booking_confirm; the idempotency key makes a repeated submit,
     even a concurrent one, return the same visit."""
     now = now or timezone.now()
-    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
     if existing is not None:
         return existing
     _ensure_may_self_book(patient, visit_type, request)
@@ -164,7 +168,7 @@ def booking_create(*, patient, slot, visit_type, idempotency_key="", request=Non
         _ensure_may_self_book(patient, visit_type, request)
     slot = lock(VisitSlot, slot, error=SlotUnavailable)
     if slot.status != VisitSlot.Status.FREE or slot.start <= now:
-        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot)
+        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
         if existing is not None:
             return existing
         raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
@@ -191,9 +195,9 @@ def booking_release(*, patient, slot, hold_token, actor=None):
 
 # --- lifecycle ------------------------------------------------------------------------------
 
-def _lock_visit_for(visit, actor):
+def _lock_visit_for(visit, actor, *, for_clinic=False):
     visit = lock(Visit, visit.pk)
-    if not is_staff_actor(actor):
+    if not (for_clinic or is_staff_actor(actor)):
         patient = getattr(actor, "patient", None) if actor is not None else None
         if patient is None or visit.patient_id != patient.pk:
             raise NotFound()
@@ -237,16 +241,17 @@ def _inside_window(visit, now):
 
 
 @transaction.atomic
-def visit_cancel(*, visit, actor, reason="", now=None):
+def visit_cancel(*, visit, actor, reason="", now=None, for_clinic=False):
     """PLANNED -> CANCELLED. Inside the cancellation window (SCHEDULING_CANCELLATION_WINDOW_HOURS)
     a patient is refused (CancellationWindowClosed) and staff may cancel, recorded as late.
     The slot goes BOOKED -> FREE and is offered to the waitlist. The patient is notified;
-    staff are told when the patient cancelled."""
+    staff are told when the patient cancelled. `for_clinic`: an integrator's API key (actor
+    None) acting for the clinic, with staff rules."""
     from apps.scheduling.services.requests import waitlist_offer_slot
 
     now = now or timezone.now()
-    visit = _lock_visit_for(visit, actor)
-    by_staff = is_staff_actor(actor)
+    visit = _lock_visit_for(visit, actor, for_clinic=for_clinic)
+    by_staff = for_clinic or is_staff_actor(actor)
     late = _inside_window(visit, now)
     if late and not by_staff and visit.status == V.PLANNED:
         raise CancellationWindowClosed(extra={"visit_id": str(visit.pk), "window_hours": settings.SCHEDULING_CANCELLATION_WINDOW_HOURS})
@@ -266,17 +271,17 @@ def visit_cancel(*, visit, actor, reason="", now=None):
 
 
 @transaction.atomic
-def visit_reschedule(*, visit, new_slot, actor, reason="", now=None):
+def visit_reschedule(*, visit, new_slot, actor, reason="", now=None, for_clinic=False):
     """Move a PLANNED visit to another FREE slot, atomically: the old slot is freed and the
     new one booked, or nothing changes. Same cancellation-window rule as visit_cancel for
     patients. The freed slot goes to the waitlist; the patient is notified."""
     from apps.scheduling.services.requests import waitlist_offer_slot
 
     now = now or timezone.now()
-    visit = _lock_visit_for(visit, actor)
+    visit = _lock_visit_for(visit, actor, for_clinic=for_clinic)
     if visit.status != V.PLANNED or visit.slot_id is None:
         raise InvalidTransition("Only a planned, scheduled visit can be moved.", extra={"from": visit.status})
-    if not is_staff_actor(actor) and _inside_window(visit, now):
+    if not (for_clinic or is_staff_actor(actor)) and _inside_window(visit, now):
         raise CancellationWindowClosed(extra={"visit_id": str(visit.pk)})
     new_id = getattr(new_slot, "pk", new_slot)
     if new_id == visit.slot_id:

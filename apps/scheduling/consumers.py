@@ -1,0 +1,84 @@
+"""/ws/staff/board/: the staff scheduling board, live. Thin: authenticates in connect()
+(signed in, active, staff with a verified second factor, scheduling.view_visitrequest), joins
+the "scheduling.board" group, and before forwarding each event re-reads the user so a
+deactivated account or a withdrawn permission stops receiving at once. Events carry ids,
+statuses and severities only (apps.scheduling.events); the page fetches what it shows over
+HTTP, where the audit log records the read."""
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
+
+from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, session_has_verified_device
+from apps.scheduling.events import BOARD_GROUP
+
+BOARD_PERMISSION = "scheduling.view_visitrequest"
+# What may leave the server for each kind of object: a whitelist, so a field added to a
+# payload later (possibly PHI) is not forwarded by accident.
+FORWARDED_FIELDS = {
+    "request": ("id", "type", "status", "severity", "location_id"),
+    "slot": ("id", "provider_id", "status", "start"),
+    "visit": ("id", "status", "provider_id", "location_id", "start"),
+}
+
+
+def _access(scope, user_id):
+    """None when allowed, else the close code. Re-reads the user: permissions are cached on
+    the scope's user object."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return CLOSE_UNAUTHENTICATED
+    if not user.is_staff or not user.has_perm(BOARD_PERMISSION):
+        return CLOSE_FORBIDDEN
+    if not session_has_verified_device(scope, user):
+        return CLOSE_FORBIDDEN
+    return None
+
+
+class StaffBoardConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.joined = False
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        refusal = await database_sync_to_async(_access)(self.scope, self.user_id)
+        if refusal:
+            await self._refuse(refusal)
+            return
+        await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
+        self.joined = True
+        await self.accept()
+        await self.send_json({"type": "hello"})
+
+    async def _refuse(self, code):
+        # Accept then close, so the browser sees 4401/4403 rather than a handshake 403 (1006).
+        await self.accept()
+        await self.close(code=code)
+
+    async def disconnect(self, code):
+        if getattr(self, "joined", False):
+            self.joined = False
+            await self.channel_layer.group_discard(BOARD_GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # The board only listens; nothing a client sends does anything.
+        return
+
+    async def _forward(self, event):
+        if not self.joined:
+            return
+        refusal = await database_sync_to_async(_access)(self.scope, self.user_id)
+        if refusal:
+            await self.disconnect(refusal)
+            await self.close(code=refusal)
+            return
+        message = {"type": event["type"]}
+        for kind, fields in FORWARDED_FIELDS.items():
+            if isinstance(event.get(kind), dict):
+                message[kind] = {f: event[kind].get(f) for f in fields}
+        await self.send_json(message)
+
+    request_created = request_changed = request_emergency = _forward
+    slot_changed = _forward
+    visit_created = visit_changed = _forward

@@ -43,6 +43,7 @@ def run():
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.dev")
     env.setdefault("PORT", "8000")
+    env.setdefault("HOST", "127.0.0.1")  # the dev clinic listens on this machine only
     env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     sh(PY, "manage.py", "migrate", "--noinput", env=env)

@@ -16,6 +16,7 @@ admin.site.login = lambda request, extra_context=None: RedirectView.as_view(
 api_v1 = [
     path("", include("apps.patients.api_urls")),
     path("", include("apps.scheduling.api_urls")),
+    path("", include("apps.messaging.threads.api_urls")),
 ]
 
 urlpatterns = [

@@ -273,3 +273,7 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.kind} ({self.language})"
+
+
+# Secure threads live in their own module; imported here so Django registers them.
+from apps.messaging.threads.models import Attachment, Message, ReadReceipt, Thread, ThreadEvent  # noqa: E402,F401

@@ -18,8 +18,8 @@ Hooks (scheduling and threads are built elsewhere; this module imports neither):
     callables handler(*, patient, inbound) -> str (the answer SMS). The defaults answer that
     there is no upcoming visit. Scheduling points these at functions that confirm/cancel the
     patient's next PLANNED visit within the cancellation policy.
-  route_to_thread(inbound): replaced by the secure-threads work; today it leaves the row as
-    needs_staff, which staff see in the admin (Inbound SMS, filtered by status).
+  route_to_thread(inbound): free text from a matched patient lands in their secure thread
+    (apps/messaging/threads/services.py, sms_route_to_thread).
 """
 import logging
 import re
@@ -54,10 +54,15 @@ def default_cancel_handler(*, patient, inbound):
 
 
 def route_to_thread(inbound):
-    """HOOK: put a free-text reply in the patient's secure thread for staff. The threads model
-    is not built yet; until then the InboundSms row itself (status needs_staff) is the record
-    staff work from. The threads work replaces this function's body."""
-    log.info("inbound SMS %s needs staff (no thread model yet)", inbound.pk)
+    """Put a free-text SMS from a matched patient into their secure thread for staff (the most
+    recently active open thread, or a new one "Text message"), as an SMS message; staff are
+    notified. An SMS with no single matching patient (a shared family phone) has no thread:
+    its InboundSms row (status needs_staff) is what staff work from."""
+    from apps.messaging.threads.services import sms_route_to_thread
+
+    message = sms_route_to_thread(inbound=inbound)
+    if message is None:
+        log.info("inbound SMS %s needs staff (no single patient)", inbound.pk)
 
 
 def _texts():

@@ -245,6 +245,10 @@ class VisitSlot(models.Model):
         indexes = [
             models.Index(fields=["status", "start"], name="slot_status_start_idx"),
             models.Index(fields=["status", "held_until"], name="slot_hold_deadline_idx"),
+            # The free-slot search (selectors.slot_search): partial indexes over FREE slots only,
+            # in the search's own order, so a page is read in order and LIMIT stops early.
+            models.Index(fields=["provider", "start"], condition=Q(status="FREE"), name="slot_free_provider_start_idx"),
+            models.Index(fields=["start", "provider"], condition=Q(status="FREE"), name="slot_free_start_provider_idx"),
         ]
 
     def __str__(self):

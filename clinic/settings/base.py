@@ -301,6 +301,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Stable enum names where several choice sets share a field name (status) or one choice
+    # set appears under several field names (severity, mode).
+    "ENUM_NAME_OVERRIDES": {
+        "SlotStatusEnum": "apps.scheduling.models.VisitSlot.Status",
+        "VisitRequestStatusEnum": "apps.scheduling.models.VisitRequest.Status",
+        "VisitStatusEnum": "apps.scheduling.models.Visit.Status",
+        "VisitRequestTypeEnum": "apps.scheduling.models.VisitRequest.Type",
+        "SeverityEnum": "apps.scheduling.models.Severity",
+        "ModeEnum": "apps.scheduling.models.Mode",
+    },
 }
 
 # --- Logging: no PHI in logs. We log ids and request ids, never names or bodies. -----------

@@ -1,0 +1,149 @@
+"""/api/v1/threads/ and /api/v1/patients/{id}/notification-preferences/ for staff and
+integrators (scopes messaging:read, messaging:write). Patients use the portal."""
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import ApiKey
+from apps.audit.services import record, record_many
+from apps.core.api.permissions import ClinicAccess
+from apps.core.exceptions import NotFound, ValidationFailed
+from apps.messaging import preferences
+from apps.messaging.threads import selectors, services
+from apps.messaging.threads.models import Thread, unread_for_staff_q
+from apps.messaging.threads.serializers import (
+    MessageInput, MessageOutput, NotificationPreferences, ThreadCreateInput, ThreadOutput,
+)
+
+
+def _writer(request):
+    """(author, api_key) for a service call."""
+    if isinstance(request.auth, ApiKey):
+        return None, request.auth
+    return request.user, None
+
+
+class ThreadFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Thread.Status.choices)
+    patient = django_filters.UUIDFilter(field_name="patient_id")
+    assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
+    unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    unread = django_filters.BooleanFilter(method="filter_unread", label="Waiting for the care team")
+
+    class Meta:
+        model = Thread
+        fields = ["status", "patient", "assigned_to", "unassigned", "unread"]
+
+    def filter_unread(self, queryset, name, value):
+        return queryset.filter(unread_for_staff_q()) if value else queryset.exclude(unread_for_staff_q())
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Patient message threads", parameters=[OpenApiParameter("page_size", int)]),
+    retrieve=extend_schema(summary="A thread"),
+    create=extend_schema(summary="Start a thread with a patient", request=ThreadCreateInput, responses={201: ThreadOutput}),
+)
+class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Secure threads between patients and the care team."""
+
+    permission_classes = [ClinicAccess]
+    scopes = {"read": "messaging:read", "write": "messaging:write", "create": "messaging:write"}
+    perms = {"read": selectors.VIEW_PERM, "write": selectors.REPLY_PERM, "create": selectors.ADD_PERM}
+    action_kinds = {"create": "create"}
+    serializer_class = ThreadOutput
+    filterset_class = ThreadFilter
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        return selectors._with_unread_counts(selectors._thread_qs(), "staff").order_by("-last_message_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        record_many("read", page, detail={"view": "api_thread_list"})
+        return self.get_paginated_response(ThreadOutput(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        thread = self.get_object()
+        record("read", thread, detail={"view": "api_thread"})
+        return Response(ThreadOutput(thread).data)
+
+    def create(self, request, *args, **kwargs):
+        from apps.patients.models import Patient
+
+        data = ThreadCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient = Patient.objects.active().filter(pk=data.validated_data["patient"]).first()
+        if patient is None:
+            raise ValidationFailed({"patient": ["No active patient has this id."]})
+        author, api_key = _writer(request)
+        thread = services.thread_create(
+            patient=patient, subject=data.validated_data["subject"], body=data.validated_data["body"],
+            author=author, api_key=api_key,
+        )
+        thread = self.get_queryset().get(pk=thread.pk)
+        return Response(ThreadOutput(thread).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"], summary="Messages of a thread, oldest first",
+        parameters=[OpenApiParameter("page_size", int)], responses=MessageOutput(many=True), filters=False,
+    )
+    @extend_schema(
+        methods=["POST"], summary="Post a message to a thread", request=MessageInput,
+        responses={201: MessageOutput, 409: OpenApiResponse(description="The thread is closed.")}, filters=False,
+    )
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def messages(self, request, pk=None):
+        thread = self._thread(pk)
+        if request.method == "POST":
+            data = MessageInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            author, api_key = _writer(request)
+            message = services.message_post(thread=thread, body=data.validated_data["body"], author=author, api_key=api_key)
+            message = selectors.thread_messages(thread).get(pk=message.pk)
+            return Response(MessageOutput(message).data, status=status.HTTP_201_CREATED)
+        from apps.core.api.pagination import Pagination
+
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.thread_messages(thread), request, view=self)
+        record("read", thread, detail={"view": "api_thread_messages"})
+        return paginator.get_paginated_response(MessageOutput(page, many=True).data)
+
+    def _thread(self, pk):
+        try:
+            return selectors._thread_qs().get(pk=pk)
+        except (Thread.DoesNotExist, ValueError):
+            raise NotFound()
+
+
+class NotificationPreferencesView(APIView):
+    """A patient's SMS and email opt-in and quiet hours (messaging:read / messaging:write;
+    staff need patients.view_patient / patients.change_patient)."""
+
+    permission_classes = [ClinicAccess]
+    scopes = {"read": "messaging:read", "write": "messaging:write"}
+    perms = {"read": "patients.view_patient", "write": "patients.change_patient"}
+
+    def _patient(self, patient_id):
+        from apps.patients.models import Patient
+
+        try:
+            return Patient.objects.get(pk=patient_id)
+        except (Patient.DoesNotExist, ValueError):
+            raise NotFound()
+
+    @extend_schema(summary="A patient's notification preferences", responses=NotificationPreferences)
+    def get(self, request, patient_id):
+        patient = self._patient(patient_id)
+        record("read", patient, detail={"view": "api_notification_preferences"})
+        return Response(NotificationPreferences(preferences.notification_preferences(patient)).data)
+
+    @extend_schema(summary="Change a patient's notification preferences", request=NotificationPreferences, responses=NotificationPreferences)
+    def patch(self, request, patient_id):
+        patient = self._patient(patient_id)
+        data = NotificationPreferences(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        patient = preferences.notification_preferences_update(patient=patient, data=dict(data.validated_data))
+        return Response(NotificationPreferences(preferences.notification_preferences(patient)).data)

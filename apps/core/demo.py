@@ -79,6 +79,7 @@ def seed_demo():
         )
         out.append(f"patient: {first} {last}" + (f" (login {email})" if email else ""))
     out.extend(_seed_scheduling(location))
+    out.extend(_seed_upcoming_visit())
     return out
 
 
@@ -133,3 +134,47 @@ def _seed_scheduling(location):
     result = slots_generate()
     out.append(f"slots: {result.created} new for the next {settings.SCHEDULING_HORIZON_DAYS} days")
     return out
+
+
+# The demo visit of patient@clinic.test: about 2.5 h ahead, so the booking notice reaches the
+# local SMS outbox (/staff/messages/outbox/) at once and the 2 h reminder within the hour.
+DEMO_VISIT_PATIENT = "patient@clinic.test"
+DEMO_VISIT_TYPE = "Follow-up visit"
+DEMO_VISIT_AHEAD = datetime.timedelta(hours=2, minutes=30)
+
+
+def _seed_upcoming_visit(now=None):
+    """Book one upcoming visit for the demo patient, through the clinic's own booking service
+    (so its SMS/email notice and reminders are queued like any booking), unless they already
+    have a planned visit ahead. The FREE in-person slot nearest to 2.5 h from now, within 2 h 10
+    min and 6 h; outside clinic hours (nights, weekends) there is none, and the next free slot
+    after that is booked instead: its notice still shows at once, its reminders at their
+    times (2 h, and 48 h when that far ahead)."""
+    from django.utils import timezone
+
+    from apps.patients.models import Patient
+    from apps.scheduling.models import Visit, VisitSlot, VisitType
+    from apps.scheduling.services import visit_book_for_patient
+
+    now = now or timezone.now()
+    patient = Patient.objects.filter(user__email=DEMO_VISIT_PATIENT).first()
+    visit_type = VisitType.objects.filter(name=DEMO_VISIT_TYPE, is_active=True).first()
+    desk = User.objects.filter(email="frontdesk@clinic.test").first()
+    if patient is None or visit_type is None or desk is None:
+        return []
+    ahead = Visit.objects.for_patient(patient).upcoming(now).order_by("start").first()
+    if ahead is not None:
+        return [f"visit: {DEMO_VISIT_PATIENT} already has one at {timezone.localtime(ahead.start):%a %d %b %H:%M}"]
+    target = now + DEMO_VISIT_AHEAD
+    candidates = VisitSlot.objects.free().filter(
+        mode=visit_type.mode, provider__is_active=True, provider__visit_types=visit_type,
+        start__gte=now + datetime.timedelta(hours=2, minutes=10),
+    )
+    near = sorted(candidates.filter(start__lte=now + datetime.timedelta(hours=6)), key=lambda s: abs(s.start - target))
+    slot = near[0] if near else candidates.order_by("start").first()
+    if slot is None:
+        return [f"visit: no free slot to book for {DEMO_VISIT_PATIENT}"]
+    visit = visit_book_for_patient(patient=patient, slot=slot, visit_type=visit_type, actor=desk,
+                                   idempotency_key=f"demo-{slot.pk}")
+    return [f"visit: {DEMO_VISIT_PATIENT} booked for {timezone.localtime(visit.start):%a %d %b %H:%M} "
+            "(notice and reminders in /staff/messages/outbox/)"]

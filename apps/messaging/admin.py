@@ -122,3 +122,84 @@ class InboundSmsAdmin(ReadOnlyAdmin):
 class SmsOptOutAdmin(ReadOnlyAdmin):
     list_display = ["phone", "opted_out_at", "keyword"]
     search_fields = ["phone"]
+
+
+# --- secure threads (apps/messaging/threads) --------------------------------------------------
+# Read-only: threads, messages and attachments are written by the thread services only (the
+# portal, staff pages, the API, inbound SMS). Every thread shown in a list or opened is in the
+# access log (AuditedModelAdmin), since its messages are PHI.
+from apps.audit.admin import AuditedModelAdmin  # noqa: E402
+from apps.messaging.threads.models import Attachment, Message, Thread, ThreadEvent  # noqa: E402
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(_ReadOnlyInline):
+    model = Message
+    fields = ["created_at", "author_kind", "author_label", "body"]
+    ordering = ["created_at", "id"]
+
+
+class ThreadEventInline(_ReadOnlyInline):
+    model = ThreadEvent
+    fields = ["created_at", "kind", "actor_label", "from_status", "to_status", "reason"]
+    ordering = ["created_at", "id"]
+
+
+@admin.register(Thread)
+class ThreadAdmin(AuditedModelAdmin):
+    list_display = ["last_message_at", "subject", "patient", "status", "assigned_to"]
+    list_filter = ["status"]
+    search_fields = ["subject", "patient__mrn", "patient__last_name"]
+    list_select_related = ["patient", "assigned_to"]
+    readonly_fields = ["patient", "subject", "status", "assigned_to", "created_by", "last_message_at",
+                       "last_patient_message_at", "last_staff_message_at", "patient_read_at", "staff_read_at",
+                       "closed_at", "created_at"]
+    fields = readonly_fields
+    inlines = [MessageInline, ThreadEventInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(AuditedModelAdmin):
+    """Names and sizes only: the files are served through the thread pages' access check."""
+
+    list_display = ["created_at", "original_name", "content_type", "size", "message"]
+    search_fields = ["original_name"]
+    list_select_related = ["message__thread"]
+    readonly_fields = ["message", "original_name", "content_type", "size", "uploaded_by", "created_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

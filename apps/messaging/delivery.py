@@ -192,7 +192,11 @@ def _suppressed(message):
             return "patient turned SMS off"
     if message.channel == Channel.EMAIL and patient is not None and not patient.email_opt_in:
         return "patient turned email off"
-    return ""
+    # A reminder of a visit cancelled or moved after the row was claimed (the cancel only
+    # cancels PENDING rows): re-checked here, just before the provider call.
+    from apps.messaging.reminders import reminder_suppressed_reason
+
+    return reminder_suppressed_reason(message)
 
 
 def _reconcile(message, sender):

@@ -4,6 +4,7 @@ when it is cancelled; nothing here imports scheduling. Each reminder is an outbo
 start - offset (MESSAGING_REMINDER_OFFSETS_HOURS, default 48 h and 2 h), deduplicated by
 (visit, start time, offset): calling again creates nothing, a reschedule cancels the old
 reminders and creates new ones."""
+import datetime
 import zoneinfo
 from datetime import timedelta
 
@@ -34,12 +35,14 @@ def format_visit_time(patient, start_at):
 
 
 @transaction.atomic
-def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", status="PLANNED", now=None):
+def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", status="PLANNED", now=None, visit_time=None):
     """Create the reminder rows of one visit (one per offset whose time is still ahead), or,
     when the visit is no longer active, cancel them. Reminders of an earlier start time of the
     same visit are cancelled. The message carries only the time and the place (no reason,
-    no provider notes). A reminder whose quiet-hours delay would reach the visit itself goes
-    at its own time. Returns the rows (created or existing)."""
+    no provider notes). `visit_time`: the time as the caller wants it shown (e.g. in the
+    location's timezone); default: in the patient's timezone. A reminder whose quiet-hours
+    delay would reach the visit itself goes at its own time. Returns the rows (created or
+    existing)."""
     now = now or timezone.now()
     if status not in ACTIVE_VISIT_STATUSES or start_at <= now:
         visit_reminders_cancel(visit_id=visit_id)
@@ -49,7 +52,7 @@ def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", s
         dedupe_key__startswith=_prefix(visit_id), status=OutboundMessage.Status.PENDING
     ).exclude(dedupe_key__startswith=f"{_prefix(visit_id)}{stamp}:")
     stale.update(status=OutboundMessage.Status.CANCELLED, finished_at=now, last_error="visit moved")
-    context = {"visit_time": format_visit_time(patient, start_at), "location_name": location_name}
+    context = {"visit_time": visit_time or format_visit_time(patient, start_at), "location_name": location_name}
     rows = []
     for offset in reminder_offsets():
         due = start_at - offset
@@ -69,3 +72,34 @@ def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", s
 def visit_reminders_cancel(*, visit_id):
     """Cancel the visit's reminders that have not gone out yet."""
     return outbox_cancel_pending(dedupe_key_prefix=_prefix(visit_id), reason="visit cancelled")
+
+
+def reminder_visit_of(dedupe_key):
+    """(visit_id, start time) a reminder row was queued for, from its dedupe key
+    ("visit_reminder:<visit>:<start stamp>:<offset>:<channel>"); None for any other key."""
+    parts = (dedupe_key or "").split(":")
+    if len(parts) < 4 or parts[0] != "visit_reminder":
+        return None
+    try:
+        return parts[1], datetime.datetime.fromtimestamp(int(parts[2]), tz=datetime.timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
+def reminder_suppressed_reason(message):
+    """Checked by the sender right before a reminder goes out: why it must not (the visit was
+    cancelled, moved or is no longer planned), or "". Cancelling a visit already cancels its
+    PENDING reminders; this catches a row claimed by a worker just before the cancel committed.
+    The question goes to settings.MESSAGING_REMINDER_VISIT_CHECK (dotted path of a callable
+    (*, visit_id, start_at) -> bool; scheduling answers it), so this module imports nothing
+    of scheduling. Unset: no check."""
+    path = getattr(settings, "MESSAGING_REMINDER_VISIT_CHECK", "")
+    found = reminder_visit_of(message.dedupe_key) if path and message.kind == "visit_reminder" else None
+    if found is None:
+        return ""
+    visit_id, start_at = found
+    from django.utils.module_loading import import_string
+
+    if import_string(path)(visit_id=visit_id, start_at=start_at):
+        return ""
+    return "visit no longer planned at this time"

@@ -304,16 +304,17 @@ class VisitViewSet(_SchedulingViewSet):
         return Response(VisitOutput(visit).data)
 
     @extend_schema(
-        summary="Book a FREE slot for a patient (self-bookable visit types)",
-        description="With an `Idempotency-Key` header a repeated request returns the same visit (201 again, with "
-                    "`Idempotent-Replayed: true`); the same key with a different slot or visit type answers 409 "
-                    "`idempotency_key_reused`. Keys are scoped to the patient. A slot taken meanwhile answers 409 "
-                    "`slot_unavailable`.",
+        summary="Book a FREE slot for a patient (any active visit type the slot's provider offers)",
+        description="The clinic books for the patient: any active visit type the slot's provider offers in the slot's "
+                    "mode, self-bookable or not (`slot_does_not_fit` 400 otherwise). A patient with an open RED request "
+                    "answers 400 `emergency_care_required`. With an `Idempotency-Key` header a repeated request returns "
+                    "the same visit (201 again, with `Idempotent-Replayed: true`); the same key with a different slot or "
+                    "visit type answers 409 `idempotency_key_reused`. Keys are scoped to the patient. A slot taken "
+                    "meanwhile answers 409 `slot_unavailable`. The patient is told by SMS/email and reminded.",
         request=VisitInput,
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                                      description="Up to 100 characters, unique per intended booking")],
-        responses={201: VisitOutput, 400: _ERRORS[400], 403: OpenApiResponse(description="Visit type not self-bookable"),
-                   409: _ERRORS[409]},
+        responses={201: VisitOutput, 400: _ERRORS[400], 409: _ERRORS[409]},
     )
     def create(self, request):
         data = _parse(VisitInput, request.data)
@@ -322,8 +323,14 @@ class VisitViewSet(_SchedulingViewSet):
             raise ValidationError({IDEMPOTENCY_HEADER: [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
         patient, slot, visit_type = data["patient"], data["slot"], data["visit_type"]
         replayed = services.visit_for_idempotency_key(patient=patient, key=key, slot=slot, visit_type=visit_type) is not None
-        visit = services.booking_create(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
-                                        request=data["request"], actor=_actor(request))
+        if _for_clinic(request) or request.user.is_staff:
+            # Staff (scheduling.add_visit, checked by ClinicAccess) and integrators book for the clinic.
+            visit = services.visit_book_for_patient(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
+                                                    request=data["request"], actor=_actor(request),
+                                                    for_clinic=_for_clinic(request))
+        else:  # patients are refused before this (they book in the portal); their rules if not
+            visit = services.booking_create(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
+                                            request=data["request"], actor=_actor(request))
         visit = selectors.visit_get(visit.pk)
         if replayed:
             record("read", visit, detail={"idempotent_replay": True})

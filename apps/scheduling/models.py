@@ -481,6 +481,7 @@ class Visit(models.Model):
     request = models.OneToOneField(VisitRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="visit")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the patient confirmed this time (two-way SMS C/YES); cleared by a reschedule.")
     checked_in_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

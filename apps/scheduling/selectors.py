@@ -473,3 +473,28 @@ def visit_list(*, patient=None, provider=None, day=None, tz=None):
 
 def visit_get(visit_id):
     return _get_or_404(Visit.objects.select_related("patient", "provider__user", "visit_type", "location"), visit_id)
+
+
+# --- messaging (two-way SMS, reminders) -----------------------------------------------------
+
+def next_planned_visit(patient, *, now=None):
+    """The patient's next PLANNED visit still ahead (what a texted C or X is about), or None.
+    One query."""
+    now = now or timezone.now()
+    return (
+        Visit.objects.for_patient(patient).upcoming(now).filter(start__gt=now)
+        .select_related("location", "visit_type").order_by("start", "pk").first()
+    )
+
+
+def visit_reminder_wanted(*, visit_id, start_at):
+    """Should a reminder queued for `visit_id` starting at `start_at` still go out? Only while
+    the visit is PLANNED at that time (cancelled, no-show, checked in or moved: no). Asked by
+    the messaging sender just before it sends (settings.MESSAGING_REMINDER_VISIT_CHECK); the
+    key stores the start to the second."""
+    try:
+        return Visit.objects.filter(
+            pk=visit_id, status=Visit.Status.PLANNED, start__gte=start_at, start__lt=start_at + datetime.timedelta(seconds=1),
+        ).exists()
+    except (ValidationError, ValueError):
+        return False

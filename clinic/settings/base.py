@@ -369,18 +369,38 @@ MESSAGING_CELERY_QUEUE = env.str("MESSAGING_CELERY_QUEUE", default="")
 MESSAGING_SMS_TEST_DELAY = env.float("MESSAGING_SMS_TEST_DELAY", default=0.0)
 # Appointment reminders: hours before the visit start (one deduplicated row per offset).
 MESSAGING_REMINDER_OFFSETS_HOURS = env.list("MESSAGING_REMINDER_OFFSETS_HOURS", cast=float, default=[48.0, 2.0])
-# Two-way SMS "C"/"YES" and "X" actions: dotted paths of callables
-# (patient, inbound) -> str reply. Scheduling plugs its own in; the defaults answer that
-# there is no upcoming visit.
-MESSAGING_SMS_CONFIRM_HANDLER = env.str("MESSAGING_SMS_CONFIRM_HANDLER", default="apps.messaging.two_way.default_confirm_handler")
-MESSAGING_SMS_CANCEL_HANDLER = env.str("MESSAGING_SMS_CANCEL_HANDLER", default="apps.messaging.two_way.default_cancel_handler")
+# Asked by the sender just before a reminder goes out: is its visit still planned at that
+# time? Dotted path of a callable (*, visit_id, start_at) -> bool; "" = no check (cancelling a
+# visit still cancels its pending reminders).
+MESSAGING_REMINDER_VISIT_CHECK = env.str("MESSAGING_REMINDER_VISIT_CHECK", default="apps.scheduling.selectors.visit_reminder_wanted")
+# Two-way SMS "C"/"YES" and "X"/"CANCEL" actions: dotted paths of callables
+# (*, patient, inbound) -> str reply. Scheduling's confirm / cancel the patient's next planned
+# visit (within the cancellation window); apps.messaging.two_way.default_confirm_handler /
+# default_cancel_handler only answer that there is no upcoming visit.
+MESSAGING_SMS_CONFIRM_HANDLER = env.str("MESSAGING_SMS_CONFIRM_HANDLER", default="apps.scheduling.sms_actions.sms_confirm_next_visit")
+MESSAGING_SMS_CANCEL_HANDLER = env.str("MESSAGING_SMS_CANCEL_HANDLER", default="apps.scheduling.sms_actions.sms_cancel_next_visit")
+# Secure-message attachments: kept outside MEDIA_ROOT (served only through an access check);
+# "" = VAR_DIR/private/attachments. Largest file, and files per message.
+MESSAGING_ATTACHMENT_ROOT = env.str("MESSAGING_ATTACHMENT_ROOT", default="")
+MESSAGING_ATTACHMENT_MAX_BYTES = env.int("MESSAGING_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+MESSAGING_ATTACHMENTS_PER_MESSAGE = env.int("MESSAGING_ATTACHMENTS_PER_MESSAGE", default=5)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{CLINIC_NAME}: "
 
 # --- Scheduling ---------------------------------------------------------------------------
+# Days ahead that slots are generated for (the nightly job extends it).
 SCHEDULING_HORIZON_DAYS = env.int("SCHEDULING_HORIZON_DAYS", default=60)
+# How long offered slots are held for the patient, and how long before that deadline the
+# patient is reminded (offers shorter than the lead get no reminder).
 SCHEDULING_OFFER_HOLD_HOURS = env.int("SCHEDULING_OFFER_HOLD_HOURS", default=24)
 SCHEDULING_OFFER_REMINDER_MINUTES = env.int("SCHEDULING_OFFER_REMINDER_MINUTES", default=120)
+# Hold on a freed slot offered automatically to the best waiting request.
 SCHEDULING_WAITLIST_HOLD_HOURS = env.int("SCHEDULING_WAITLIST_HOLD_HOURS", default=4)
+# Hold while a patient confirms a self-booked slot.
 SCHEDULING_DIRECT_HOLD_MINUTES = env.int("SCHEDULING_DIRECT_HOLD_MINUTES", default=5)
+# Patients cannot cancel or move a visit online (portal, texted X) this close to its start;
+# staff can, and it counts as a late cancel.
 SCHEDULING_CANCELLATION_WINDOW_HOURS = env.int("SCHEDULING_CANCELLATION_WINDOW_HOURS", default=24)
+# YELLOW (expedited) requests are offered slots within this many hours.
 SCHEDULING_YELLOW_WITHIN_HOURS = env.int("SCHEDULING_YELLOW_WITHIN_HOURS", default=48)
+# Post-visit follow-up message: hours after a visit completes (quiet hours respected); 0 = none.
+SCHEDULING_FOLLOW_UP_HOURS = env.float("SCHEDULING_FOLLOW_UP_HOURS", default=24.0)

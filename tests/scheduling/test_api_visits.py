@@ -70,11 +70,23 @@ def test_booking_a_slot_the_visit_type_does_not_fit_is_400(integrator, patient, 
     assert slot.status == "FREE"
 
 
-def test_booking_a_type_that_is_not_self_bookable_is_403(integrator, patient, make_slot, provider):
+def test_the_clinic_may_book_a_type_that_is_not_self_bookable(integrator, patient, make_slot, provider):
+    # Integrators and staff book for the clinic (visit_book_for_patient); only the patient's own
+    # booking is limited to self-bookable types (tests/scheduling/test_messaging_wiring.py).
     staff_only = VisitTypeFactory(self_bookable=False)
     provider.visit_types.add(staff_only)
 
-    assert_error(integrator.post(VISITS, booking(patient, make_slot(), staff_only), format="json"), 403, "not_self_bookable")
+    response = integrator.post(VISITS, booking(patient, make_slot(), staff_only), format="json")
+
+    assert response.status_code == 201 and response.json()["visit_type"] == str(staff_only.pk)
+
+
+def test_booking_an_inactive_type_is_400(integrator, patient, make_slot, provider):
+    retired = VisitTypeFactory(self_bookable=False, is_active=False)
+    provider.visit_types.add(retired)
+
+    assert_error(integrator.post(VISITS, booking(patient, make_slot(), retired), format="json"), 400, "slot_does_not_fit")
+    assert not Visit.objects.exists()
 
 
 @pytest.mark.parametrize("drop, field", [("patient", "patient"), ("slot", "slot"), ("visit_type", "visit_type")])

@@ -29,9 +29,11 @@ from apps.scheduling.services.visits import (
     booking_hold,
     booking_release,
     create_visit,
+    visit_book_for_patient,
     visit_cancel,
     visit_check_in,
     visit_complete,
+    visit_confirm,
     visit_for_idempotency_key,
     visit_mark_no_show,
     visit_reschedule,
@@ -47,4 +49,5 @@ __all__ = [
     "waitlist_offer_slot",
     "booking_hold", "booking_confirm", "booking_create", "booking_release", "visit_for_idempotency_key", "create_visit",
     "visit_check_in", "visit_start", "visit_complete", "visit_mark_no_show", "visit_cancel", "visit_reschedule",
+    "visit_book_for_patient", "visit_confirm",
 ]

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from apps.audit.services import record
 from apps.core.exceptions import DomainError, InvalidTransition, NotFound
-from apps.messaging.services import notify, notify_many
+from apps.messaging.models import Channel
+from apps.messaging.services import message_enqueue, notify, notify_many
 from apps.scheduling import events
 from apps.scheduling.exceptions import EmergencyCareRequired, ReviewRequired
 from apps.scheduling.models import (
@@ -147,11 +148,22 @@ def ensure_fits(slot, visit_type, patient=None):
 
 # --- notifications --------------------------------------------------------------------------
 
-def notify_patient(patient, *, kind, title, body="", link="", data=None, urgent=False):
-    """In-app notification for the patient's portal user, when they have one."""
+def notify_patient(patient, *, kind, title, body="", link="", data=None, urgent=False, outbox_key=None, context=None,
+                   channels=(Channel.SMS, Channel.EMAIL), not_after=None):
+    """In-app notification for the patient's portal user, when they have one. With
+    `outbox_key`, the same event is also queued for SMS and email through the messaging outbox
+    (message_enqueue: by the patient's preferences and quiet hours, in this transaction, once
+    per key, so a retried service queues nothing new), whether or not the patient has a portal
+    login. The SMS/email words come from the MessageTemplate for `kind`, rendered with
+    `context`: PHI-free keys only (visit time, location name, deadline); never the reason,
+    symptoms or severity, which stay in `body` for the signed-in portal."""
+    notification = None
     if patient.user_id:
-        return notify(user=patient.user, kind=kind, title=title, body=body, link=link, data=data, urgent=urgent)
-    return None
+        notification = notify(user=patient.user, kind=kind, title=title, body=body, link=link, data=data, urgent=urgent)
+    if outbox_key and channels:
+        message_enqueue(kind=kind, patient=patient, user=patient.user if patient.user_id else None, channels=channels,
+                        context=context, link=link, urgent=urgent, dedupe_key=outbox_key, not_after=not_after)
+    return notification
 
 
 def notify_desk(*, kind, title, body="", link="", data=None, urgent=False, roles=SCHEDULING_DESK_ROLES):

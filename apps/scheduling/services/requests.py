@@ -17,8 +17,9 @@ from apps.scheduling.selectors import (
 )
 from apps.scheduling.services._common import (
     ensure_fits, ensure_schedulable, hours, local_text, lock, notify_desk, notify_patient, request_link,
-    request_move, slot_move, visit_link, visit_move,
+    request_move, slot_move, visit_move,
 )
+from apps.scheduling.services._notices import notify_visit_assigned, notify_visit_booked
 from apps.scheduling.triage import EMERGENCY_INSTRUCTIONS, age_in_months, evaluate
 
 S = VisitRequest.Status
@@ -260,12 +261,23 @@ def visit_request_offer_slots(*, request, slots, actor, hold_hours=None, visit_t
     return request
 
 
+def _deadline_text(deadline, location=None):
+    if location is not None:
+        return local_text(deadline, location)
+    local = timezone.localtime(deadline)
+    return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or "")
+
+
 def _notify_offer(request, slots, *, deadline):
+    """In-app, SMS and email, once per offer (keyed by when it was made). The SMS names the
+    deadline only: the offered times are in the portal."""
     times = "; ".join(local_text(s.start, s.location) for s in sorted(slots, key=lambda s: s.start))
+    deadline_text = _deadline_text(deadline, slots[0].location)
     notify_patient(request.patient, kind="offer_made", title="Appointment times are waiting for you",
-                   body=f"Please choose one of: {times}. These times are held for you until "
-                        f"{local_text(deadline, slots[0].location)}.",
-                   link=request_link(request, staff=False), data={"request_id": str(request.pk)})
+                   body=f"Please choose one of: {times}. These times are held for you until {deadline_text}.",
+                   link=request_link(request, staff=False), data={"request_id": str(request.pk)},
+                   outbox_key=f"offer_made:{request.pk}:{int(request.offer_made_at.timestamp())}",
+                   context={"deadline": deadline_text, "offer_count": len(slots)}, not_after=deadline)
 
 
 def _release_held(request, *, actor, reason):
@@ -313,9 +325,7 @@ def visit_request_accept_offer(*, request, slot, actor=None, now=None):
     visit = create_visit(patient=request.patient, slot=chosen, visit_type=request.visit_type, request=request, actor=actor,
                          reason="Offer accepted")
     request_move(request, S.CONVERTED_TO_VISIT, actor=actor, reason="Offer accepted", data={"visit_id": str(visit.pk)})
-    notify_patient(request.patient, kind="visit_booked", title="Your visit is booked",
-                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)}.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)})
+    notify_visit_booked(visit)
     return visit
 
 
@@ -347,7 +357,7 @@ def offers_expire(*, now=None):
     Returns {"offers_expired": n, "slots_released": m}."""
     now = now or timezone.now()
     expired = released_count = 0
-    for request_id in list(VisitRequest.objects.offers_expired(now).values_list("pk", flat=True)):
+    for request_id, expired_at in list(VisitRequest.objects.offers_expired(now).values_list("pk", "offer_expires_at")):
         with transaction.atomic():
             claimed = VisitRequest.objects.filter(pk=request_id, status=S.AWAITING_PATIENT_CONFIRMATION, offer_expires_at__lte=now).update(
                 status=S.TRIAGED, offer_expires_at=None, offer_made_at=None, offer_reminded_at=None, updated_at=now,
@@ -364,7 +374,8 @@ def offers_expire(*, now=None):
             expired += 1
             notify_patient(request.patient, kind="offer_expired", title="The offered times have expired",
                            body="The times we held for you were released. The clinic will contact you with new times.",
-                           link=request_link(request, staff=False), data={"request_id": str(request.pk)})
+                           link=request_link(request, staff=False), data={"request_id": str(request.pk)},
+                           outbox_key=f"offer_expired:{request.pk}:{int(expired_at.timestamp())}")
             notify_desk(kind="offer_expired", title="An offer expired without an answer",
                         link=request_link(request, staff=True), data={"request_id": str(request.pk)})
             _waitlist_after_release(released, now=now)
@@ -409,10 +420,12 @@ def offers_remind_expiring(*, now=None):
             if not claimed:
                 continue
             first = VisitSlot.objects.held().filter(held_for_request=request).select_related("location").order_by("start").first()
-            when = local_text(request.offer_expires_at, first.location) if first else request.offer_expires_at.isoformat()
+            when = _deadline_text(request.offer_expires_at, first.location if first else None)
             notify_patient(request.patient, kind="offer_expiring_soon", title="Please choose your appointment time",
                            body=f"The times we are holding for you are released at {when}.",
-                           link=request_link(request, staff=False), data={"request_id": str(request.pk)})
+                           link=request_link(request, staff=False), data={"request_id": str(request.pk)},
+                           outbox_key=f"offer_expiring_soon:{request.pk}:{int(request.offer_expires_at.timestamp())}",
+                           context={"deadline": when}, not_after=request.offer_expires_at)
             sent += 1
     return sent
 
@@ -490,7 +503,5 @@ def visit_request_assign_immediate(*, request, provider, actor, visit_type=None,
     visit_move(visit, Visit.Status.CHECKED_IN, actor=actor, reason="Walk-in: in the building", checked_in_at=now)
     request_move(request, S.CONVERTED_TO_VISIT, actor=actor, reason="Assigned immediately", visit_type=visit_type,
                  data={"visit_id": str(visit.pk)})
-    notify_patient(request.patient, kind="visit_assigned", title="You will be seen now",
-                   body=f"{provider} will see you shortly.", link=visit_link(visit, staff=False),
-                   data={"visit_id": str(visit.pk)})
+    notify_visit_assigned(visit, provider=provider)
     return visit

@@ -122,10 +122,12 @@ def slot_block(*, slot, actor, reason=""):
     slot_move(slot, VisitSlot.Status.BLOCKED, actor=actor, reason=reason or "Blocked by staff", request=request)
     if request is not None and request.status == VisitRequest.Status.AWAITING_PATIENT_CONFIRMATION:
         if not VisitSlot.objects.held().filter(held_for_request=request).exists():
+            offered_at = request.offer_made_at
             request_move(request, VisitRequest.Status.TRIAGED, actor=actor, reason="Offered time withdrawn by staff",
                          offer_expires_at=None, offer_made_at=None, offer_reminded_at=None)
             notify_patient(request.patient, kind="offer_withdrawn", title="An offered time is no longer available",
-                           body="The clinic will offer you new times.", link=f"/portal/schedule/requests/{request.pk}/")
+                           body="The clinic will offer you new times.", link=f"/portal/schedule/requests/{request.pk}/",
+                           outbox_key=f"offer_withdrawn:{request.pk}:{int(offered_at.timestamp()) if offered_at else 0}")
     return slot
 
 

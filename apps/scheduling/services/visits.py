@@ -8,15 +8,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.audit.services import record
-from apps.core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied
+from apps.core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from apps.scheduling import events
 from apps.scheduling.exceptions import (
     CancellationWindowClosed, EmergencyCareRequired, HoldExpired, IdempotencyKeyReused, SlotUnavailable,
 )
 from apps.scheduling.models import Severity, Visit, VisitEvent, VisitRequest, VisitSlot
 from apps.scheduling.services._common import (
-    ensure_fits, hours, is_staff_actor, local_text, lock, minutes, notify_desk, notify_patient, request_move,
-    slot_book_now, slot_move, visit_link, visit_move,
+    ensure_fits, ensure_schedulable, hours, is_staff_actor, lock, minutes, notify_desk, request_move, slot_book_now,
+    slot_move, visit_link, visit_move,
+)
+from apps.scheduling.services._notices import (
+    follow_up_enqueue, notify_visit_booked, notify_visit_cancelled, notify_visit_rescheduled, reminders_cancel,
+    reminders_sync,
 )
 
 V = Visit.Status
@@ -26,7 +30,8 @@ def create_visit(*, patient, slot, visit_type, request=None, actor=None, provide
                  end=None, is_walk_in=False, idempotency_key="", reason=""):
     """A PLANNED visit (with its first event). The caller holds the slot's row lock and has
     moved it to BOOKED. The partial unique index on active visits per slot is the last line
-    of defence: hitting it answers SlotUnavailable, never a 500."""
+    of defence: hitting it answers SlotUnavailable, never a 500. Triggers: the appointment
+    reminder rows (every booking path comes through here; none when the visit starts now)."""
     if slot is not None:
         provider, location, start = slot.provider, slot.location, slot.start
         end = start + datetime.timedelta(minutes=visit_type.duration_minutes)
@@ -47,6 +52,7 @@ def create_visit(*, patient, slot, visit_type, request=None, actor=None, provide
     VisitEvent.objects.create(visit=visit, actor=visit.created_by, to_status=V.PLANNED, reason=reason or "Booked")
     record("create", visit)
     events.publish_board("visit.created", events.visit_payload(visit), location_id=visit.location_id)
+    reminders_sync(visit)
     return visit
 
 
@@ -91,9 +97,7 @@ def _convert_request(request, visit, *, actor, now):
 
 
 def _notify_booked(visit):
-    notify_patient(visit.patient, kind="visit_booked", title="Your visit is booked",
-                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)}.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)})
+    notify_visit_booked(visit)
 
 
 @transaction.atomic
@@ -182,6 +186,64 @@ def booking_create(*, patient, slot, visit_type, idempotency_key="", request=Non
     return visit
 
 
+def _ensure_clinic_may_book(patient, request):
+    """Staff and integrators may book any visit type for any severity except RED (the patient
+    must seek emergency care) and ORANGE awaiting its provider review."""
+    if VisitRequest.objects.open().filter(patient=patient, severity=Severity.RED).exists():
+        raise EmergencyCareRequired()
+    if request is not None:
+        if request.patient_id != patient.pk:
+            raise ValidationFailed({"request": ["This request belongs to another patient."]})
+        ensure_schedulable(request)
+        if request.status not in (VisitRequest.Status.NEW, VisitRequest.Status.TRIAGED):
+            raise InvalidTransition("This request is not open for booking (it has an open offer or is closed).",
+                                    extra={"from": request.status, "to": VisitRequest.Status.CONVERTED_TO_VISIT})
+
+
+@transaction.atomic
+def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency_key="", for_clinic=False, request=None,
+                           now=None):
+    """The clinic books a FREE future slot for a patient in one step (FREE -> HELD -> BOOKED
+    and a PLANNED visit): front-desk staff (the caller checks scheduling.add_visit) or an
+    integrator's key (`for_clinic`, actor None). Unlike the patient's own booking, any active
+    visit type the slot's provider offers in the slot's mode may be booked, self-bookable or
+    not, for GREEN to YELLOW and reviewed ORANGE alike; an open RED request of the patient
+    still refuses (EmergencyCareRequired), as does an ORANGE `request` before its review.
+    The idempotency key makes a repeated submit, even a concurrent one, return the same
+    visit (IdempotencyKeyReused for another slot or type). A given `request` of the patient
+    (NEW or TRIAGED) is converted. Triggers: the patient's booking notice (in-app, SMS,
+    email) and the reminders."""
+    if not (for_clinic or is_staff_actor(actor)):
+        raise PermissionDenied("Only the clinic can book this way.", code="staff_required")
+    now = now or timezone.now()
+    existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
+    if existing is not None:
+        return existing
+    _ensure_clinic_may_book(patient, request)
+    if request is not None:
+        request = lock(VisitRequest, request.pk)
+        _ensure_clinic_may_book(patient, request)
+    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    if slot.status != VisitSlot.Status.FREE or slot.start <= now:
+        # A concurrent identical submit may have won while we waited for the lock.
+        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
+        if existing is not None:
+            return existing
+        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
+    ensure_fits(slot, visit_type, patient)
+    slot_book_now(slot, patient=patient, actor=actor, reason="Booked by the clinic", request=request, now=now)
+    visit = create_visit(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
+                         idempotency_key=idempotency_key, reason="Booked by the clinic")
+    if request is not None:
+        if request.status == VisitRequest.Status.NEW:
+            request_move(request, VisitRequest.Status.TRIAGED, actor=actor, reason="Triaged at booking", triaged_by=actor,
+                         triaged_at=now)
+        request_move(request, VisitRequest.Status.CONVERTED_TO_VISIT, actor=actor, reason="Booked by the clinic",
+                     visit_type=visit_type, data={"visit_id": str(visit.pk)})
+    notify_visit_booked(visit)
+    return visit
+
+
 @transaction.atomic
 def booking_release(*, patient, slot, hold_token, actor=None):
     """The patient backs out: their DIRECT hold -> FREE. Returns False when they no longer
@@ -195,10 +257,10 @@ def booking_release(*, patient, slot, hold_token, actor=None):
 
 # --- lifecycle ------------------------------------------------------------------------------
 
-def _lock_visit_for(visit, actor, *, for_clinic=False):
+def _lock_visit_for(visit, actor, *, for_clinic=False, as_patient=None):
     visit = lock(Visit, visit.pk)
     if not (for_clinic or is_staff_actor(actor)):
-        patient = getattr(actor, "patient", None) if actor is not None else None
+        patient = as_patient or (getattr(actor, "patient", None) if actor is not None else None)
         if patient is None or visit.patient_id != patient.pk:
             raise NotFound()
     return visit
@@ -206,9 +268,12 @@ def _lock_visit_for(visit, actor, *, for_clinic=False):
 
 @transaction.atomic
 def visit_check_in(*, visit, actor, now=None):
-    """PLANNED -> CHECKED_IN (front desk)."""
+    """PLANNED -> CHECKED_IN (front desk). Reminders not yet sent are cancelled: the patient
+    is here."""
     visit = lock(Visit, visit.pk)
-    return visit_move(visit, V.CHECKED_IN, actor=actor, reason="Checked in", checked_in_at=now or timezone.now())
+    visit = visit_move(visit, V.CHECKED_IN, actor=actor, reason="Checked in", checked_in_at=now or timezone.now())
+    reminders_cancel(visit)
+    return visit
 
 
 @transaction.atomic
@@ -220,9 +285,13 @@ def visit_start(*, visit, actor, now=None):
 
 @transaction.atomic
 def visit_complete(*, visit, actor, now=None):
-    """IN_PROGRESS -> COMPLETED."""
+    """IN_PROGRESS -> COMPLETED. Queues the post-visit follow-up message
+    (SCHEDULING_FOLLOW_UP_HOURS later, quiet hours respected)."""
+    now = now or timezone.now()
     visit = lock(Visit, visit.pk)
-    return visit_move(visit, V.COMPLETED, actor=actor, reason="Visit completed", completed_at=now or timezone.now())
+    visit = visit_move(visit, V.COMPLETED, actor=actor, reason="Visit completed", completed_at=now)
+    follow_up_enqueue(visit, now=now)
+    return visit
 
 
 @transaction.atomic
@@ -233,7 +302,9 @@ def visit_mark_no_show(*, visit, actor, now=None):
     visit = lock(Visit, visit.pk)
     if visit.start > now:
         raise Conflict("A visit can be marked as a no-show only after it should have started.", code="too_early_for_no_show")
-    return visit_move(visit, V.NO_SHOW, actor=actor, reason="No-show")
+    visit = visit_move(visit, V.NO_SHOW, actor=actor, reason="No-show")
+    reminders_cancel(visit)
+    return visit
 
 
 def _inside_window(visit, now):
@@ -241,16 +312,19 @@ def _inside_window(visit, now):
 
 
 @transaction.atomic
-def visit_cancel(*, visit, actor, reason="", now=None, for_clinic=False):
+def visit_cancel(*, visit, actor, reason="", now=None, for_clinic=False, as_patient=None, by_sms=False):
     """PLANNED -> CANCELLED. Inside the cancellation window (SCHEDULING_CANCELLATION_WINDOW_HOURS)
     a patient is refused (CancellationWindowClosed) and staff may cancel, recorded as late.
-    The slot goes BOOKED -> FREE and is offered to the waitlist. The patient is notified;
-    staff are told when the patient cancelled. `for_clinic`: an integrator's API key (actor
-    None) acting for the clinic, with staff rules."""
+    The slot goes BOOKED -> FREE and is offered to the waitlist; reminders not yet sent are
+    cancelled. The patient is notified (in-app, SMS and email); staff are told when the
+    patient cancelled. `for_clinic`: an integrator's API key (actor None) acting for the
+    clinic, with staff rules. `as_patient`: the patient acting without a portal user (a texted
+    X, see apps/scheduling/sms_actions.py), with patient rules; `by_sms`: their text gets its
+    own answer, so the notice goes by email only."""
     from apps.scheduling.services.requests import waitlist_offer_slot
 
     now = now or timezone.now()
-    visit = _lock_visit_for(visit, actor, for_clinic=for_clinic)
+    visit = _lock_visit_for(visit, actor, for_clinic=for_clinic, as_patient=as_patient)
     by_staff = for_clinic or is_staff_actor(actor)
     late = _inside_window(visit, now)
     if late and not by_staff and visit.status == V.PLANNED:
@@ -261,9 +335,8 @@ def visit_cancel(*, visit, actor, reason="", now=None, for_clinic=False):
         slot = lock(VisitSlot, visit.slot_id)
         slot_move(slot, VisitSlot.Status.FREE, actor=actor, reason="Visit cancelled")
         waitlist_offer_slot(slot=slot, now=now)
-    notify_patient(visit.patient, kind="visit_cancelled", title="Your visit was cancelled",
-                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)} is cancelled.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk), "late": late})
+    reminders_cancel(visit)
+    notify_visit_cancelled(visit, late=late, by_sms=by_sms)
     if not by_staff:
         notify_desk(kind="visit_cancelled", title="A patient cancelled a visit", link=visit_link(visit, staff=True),
                     data={"visit_id": str(visit.pk), "late": late})
@@ -274,7 +347,9 @@ def visit_cancel(*, visit, actor, reason="", now=None, for_clinic=False):
 def visit_reschedule(*, visit, new_slot, actor, reason="", now=None, for_clinic=False):
     """Move a PLANNED visit to another FREE slot, atomically: the old slot is freed and the
     new one booked, or nothing changes. Same cancellation-window rule as visit_cancel for
-    patients. The freed slot goes to the waitlist; the patient is notified."""
+    patients. The freed slot goes to the waitlist; the patient is notified (in-app, SMS and
+    email); the old reminders are cancelled and new ones queued; an SMS confirmation of the
+    old time no longer counts."""
     from apps.scheduling.services.requests import waitlist_offer_slot
 
     now = now or timezone.now()
@@ -298,13 +373,34 @@ def visit_reschedule(*, visit, new_slot, actor, reason="", now=None, for_clinic=
     visit.slot, visit.provider, visit.location, visit.mode = new, new.provider, new.location, new.mode
     visit.start = new.start
     visit.end = new.start + datetime.timedelta(minutes=visit.visit_type.duration_minutes)
-    visit.save(update_fields=["slot", "provider", "location", "mode", "start", "end", "updated_at"])
+    visit.confirmed_at = None
+    visit.save(update_fields=["slot", "provider", "location", "mode", "start", "end", "confirmed_at", "updated_at"])
     VisitEvent.objects.create(visit=visit, actor=actor, from_status=V.PLANNED, to_status=V.PLANNED, reason=reason or "Rescheduled",
                               data={"from_slot": str(old.pk), "to_slot": str(new.pk), "from_start": old_start.isoformat()})
     record("update", visit, detail={"rescheduled": True})
     events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
     waitlist_offer_slot(slot=old, now=now)
-    notify_patient(visit.patient, kind="visit_rescheduled", title="Your visit has moved",
-                   body=f"{visit.visit_type.name} is now on {local_text(visit.start, visit.location)}.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)})
+    reminders_sync(visit)
+    notify_visit_rescheduled(visit)
+    return visit
+
+
+@transaction.atomic
+def visit_confirm(*, visit, actor=None, as_patient=None, source="sms", now=None):
+    """The patient confirms a PLANNED visit that is still ahead (a texted C/YES): records
+    confirmed_at (the first confirmation counts; repeating it changes nothing) with an event
+    row (PLANNED -> PLANNED) and an audit entry. Not a status change: a confirmed visit is
+    still PLANNED for every other rule. A visit no longer planned: InvalidTransition."""
+    now = now or timezone.now()
+    visit = _lock_visit_for(visit, actor, as_patient=as_patient)
+    if visit.status != V.PLANNED or visit.start <= now:
+        raise InvalidTransition("Only a planned visit still ahead can be confirmed.", extra={"from": visit.status})
+    if visit.confirmed_at is not None:
+        return visit
+    visit.confirmed_at = now
+    visit.save(update_fields=["confirmed_at", "updated_at"])
+    VisitEvent.objects.create(visit=visit, actor=actor, from_status=V.PLANNED, to_status=V.PLANNED,
+                              reason="Confirmed by the patient", data={"confirmed": True, "source": source})
+    record("update", visit, detail={"confirmed": True})
+    events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
     return visit

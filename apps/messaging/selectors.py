@@ -40,7 +40,9 @@ def outbox_status_counts():
 
     from apps.messaging.models import OutboundMessage
 
-    return dict(OutboundMessage.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    counts = dict.fromkeys(OutboundMessage.Status.values, 0)
+    counts.update(OutboundMessage.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return counts
 
 
 def local_sms_outbox(*, limit=20):

@@ -14,6 +14,7 @@ admin.site.login = lambda request, extra_context=None: RedirectView.as_view(
 )(request)
 
 api_v1 = [
+    path("", include("apps.accounts.api_urls")),
     path("", include("apps.patients.api_urls")),
     path("", include("apps.scheduling.api_urls")),
     path("", include("apps.messaging.threads.api_urls")),

@@ -1,7 +1,18 @@
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.models import ApiKey
+
+# Every API request runs this lookup. Written out, it is the query the ORM would send for
+# filter(prefix=..., revoked_at__isnull=True) (prefix is unique: at most one row), without
+# compiling a queryset each time: ~0.3 ms of CPU instead of ~0.75 ms (bench/README.md). Not
+# cached in the process on purpose: a revoked key must stop working at once, in every worker.
+_ACTIVE_KEY_BY_PREFIX = "SELECT * FROM {table} WHERE {prefix} = %s AND {revoked_at} IS NULL".format(
+    table=connection.ops.quote_name(ApiKey._meta.db_table),
+    prefix=connection.ops.quote_name(ApiKey._meta.get_field("prefix").column),
+    revoked_at=connection.ops.quote_name(ApiKey._meta.get_field("revoked_at").column),
+)
 
 
 def api_key_authenticate(raw):
@@ -10,7 +21,7 @@ def api_key_authenticate(raw):
     if not raw.startswith("ck_") or "." not in raw:
         return None
     prefix = raw[3:].split(".", 1)[0]
-    key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    key = next(iter(ApiKey.objects.raw(_ACTIVE_KEY_BY_PREFIX, [prefix])), None)
     if key is None or not key.matches(raw):
         return None
     now = timezone.now()

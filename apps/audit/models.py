@@ -34,17 +34,23 @@ class AccessLog(models.Model):
     updates and deletes, and on PostgreSQL a trigger refuses them too (migration 0002)."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Both actors are indexed by the composite (actor, -at) indexes below, which also serve the
+    # foreign keys' PROTECT checks.
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    actor_api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     actor_label = models.CharField(max_length=255, blank=True, help_text="Email or API key name at the time.")
     role = models.CharField(max_length=32, blank=True)
-    action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.UUIDField(null=True, blank=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
     path = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
@@ -52,7 +58,17 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["actor_user", "-at"])]
+        # Every audited read updates each of these, so only what is searched by equality or
+        # range stays (migration 0003): when (at), whose record (patient_id), who
+        # (actor_user/actor_api_key, newest first) and which request (request_id, as a plain
+        # index: Meta.indexes adds no varchar_pattern_ops copy for LIKE, which nothing uses).
+        # `action` has a handful of values and `object_id` of non-patient objects is reached
+        # through patient_id; the admin's text search (icontains) cannot use a b-tree anyway.
+        indexes = [
+            models.Index(fields=["actor_user", "-at"]),
+            models.Index(fields=["actor_api_key", "-at"], name="audit_accesslog_key_at_idx"),
+            models.Index(fields=["request_id"], name="audit_accesslog_request_idx"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type} {self.object_id}"

@@ -1,5 +1,10 @@
 """Writing the access log. Call record()/record_many() wherever patient data is read or
 written; they take who/where from the current request's AuditContext."""
+import re
+
+from django.db import connection
+from django.utils import timezone
+
 from apps.audit import context as audit_context
 from apps.audit.models import AccessLog, Action
 
@@ -48,11 +53,14 @@ def record(action, obj=None, *, object_type=None, object_id=None, patient_id=Non
 
 
 def record_many(action, objects, *, detail=None):
-    """One row per object in a single INSERT (a list page costs one query, whatever its size)."""
+    """One row per object in a single INSERT (a list page costs one query, whatever its size).
+    Returns the ids of the rows written."""
     objects = list(objects)
     if not objects:
         return []
     actor = _actor_fields(audit_context.current())
+    if connection.vendor == "postgresql":
+        return _insert_unnest(action, objects, detail or {}, actor)
     rows = [
         AccessLog(
             action=action,
@@ -64,7 +72,61 @@ def record_many(action, objects, *, detail=None):
         )
         for obj in objects
     ]
-    return AccessLog.objects.bulk_create(rows)
+    return [row.pk for row in AccessLog.objects.bulk_create(rows)]
+
+
+# The columns that differ from row to row; every other column holds one value for the batch.
+_PER_ROW = ("object_type", "object_id", "patient_id")
+_unnest_sql = None
+
+
+def _cast(field):
+    # Without a length: an explicit cast to varchar(n) would silently cut a longer value, while
+    # the column's own check refuses it, as bulk_create's INSERT did.
+    return re.sub(r"\(\d+\)$", "", field.cast_db_type(connection))
+
+
+def _unnest_statement():
+    """INSERT ... SELECT <the batch's values>, u.* FROM unnest(<one array per varying column>),
+    built once per process from the model, so a new column cannot be silently left out."""
+    global _unnest_sql
+    if _unnest_sql is None:
+        quote = connection.ops.quote_name
+        fields = [f for f in AccessLog._meta.concrete_fields if not f.primary_key]
+        constant = [f for f in fields if f.attname not in _PER_ROW]
+        per_row = [AccessLog._meta.get_field(name) for name in _PER_ROW]
+        sql = "INSERT INTO {table} ({columns}) SELECT {values}, u.* FROM unnest({arrays}) AS u RETURNING {pk}".format(
+            table=quote(AccessLog._meta.db_table),
+            columns=", ".join(quote(f.column) for f in constant + per_row),
+            values=", ".join(f"%s::{_cast(f)}" for f in constant),
+            arrays=", ".join(f"%s::{_cast(f)}[]" for f in per_row),
+            pk=quote(AccessLog._meta.pk.column),
+        )
+        _unnest_sql = (sql, constant)
+    return _unnest_sql
+
+
+def _insert_unnest(action, objects, detail, actor):
+    """PostgreSQL: the rows as one statement, in autocommit when no transaction is open (a
+    single statement is atomic), with each value shared by the batch prepared once.
+    bulk_create built and prepared a model instance per row and wrapped the statement in
+    BEGIN/COMMIT: 1.8-3 ms more CPU and two more round trips per list page of 25
+    (bench/README.md)."""
+    sql, constant = _unnest_statement()
+    values = {"at": timezone.now(), "action": action, "detail": detail, **actor}
+    for relation in ("actor_user", "actor_api_key"):
+        if relation in values:
+            values[relation + "_id"] = values.pop(relation).pk
+    params = []
+    for field in constant:
+        value = values[field.attname] if field.attname in values else field.get_default()
+        params.append(field.get_db_prep_save(value, connection))
+    params.append([obj._meta.label_lower for obj in objects])
+    params.append([str(obj.pk) for obj in objects])
+    params.append([_patient_id_of(obj) for obj in objects])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def record_auth_event(request, *, action, user=None, detail=None, label=None):

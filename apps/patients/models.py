@@ -83,6 +83,12 @@ class Patient(models.Model):
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
             models.Index(Lower("email"), name="patient_email_idx"),
+            # The list's order (selectors.patient_list): a page is an index range scan.
+            models.Index(
+                fields=["last_name", "first_name", "date_of_birth", "id"],
+                condition=models.Q(merged_into__isnull=True),
+                name="patient_list_order_idx",
+            ),
         ]
 
     def __str__(self):

@@ -18,6 +18,7 @@ from apps.audit.services import record, record_many
 from apps.core.api.permissions import ClinicAccess
 from apps.scheduling import selectors, services
 from apps.scheduling.models import Visit, VisitRequest, VisitSlot
+from apps.scheduling.pagination import RowsPagination
 from apps.scheduling.serializers import (
     AcceptInput, AssignImmediateInput, OfferInput, OverrideSeverityInput, ProviderOutput, ReasonInput, RescheduleInput,
     ReviewInput, SlotGenerateInput, SlotGenerateOutput, SlotOutput, SlotSearchInput, TriageInput, VisitFilterInput,
@@ -93,10 +94,14 @@ class SlotViewSet(_SchedulingViewSet):
     action_kinds = {"generate": "generate"}
     serializer_class = SlotOutput
     queryset = VisitSlot.objects.none()  # for the schema's path parameter type only
+    pagination_class = RowsPagination  # the search answers rows of row_columns, page and total in one query
+    row_columns = selectors.SLOT_SEARCH_COLUMNS
 
     @extend_schema(summary="Search FREE slots", parameters=[SlotSearchInput, OpenApiParameter("page_size", int)],
                    responses={200: SlotOutput(many=True), 400: _ERRORS[400]})
     def list(self, request):
+        # Rows (values() of row_columns), not model instances, rendered by SlotOutput's row
+        # path; the total comes with the page. Two queries: the API key, the page.
         params = _parse(SlotSearchInput, request.query_params)
         slots = selectors.slot_search(
             start=params["start"], end=params["end"], provider=params.get("provider"), visit_type=params.get("visit_type"),

@@ -3,7 +3,13 @@
 the "scheduling.board" group, and before forwarding each event re-reads the user so a
 deactivated account or a withdrawn permission stops receiving at once. Events carry ids,
 statuses and severities only (apps.scheduling.events); the page fetches what it shows over
-HTTP, where the audit log records the read."""
+HTTP, where the audit log records the read.
+
+A transaction's events arrive as one channel-layer message, {"type": "board.events",
+"events": [...]} (apps.scheduling.events): the user is re-read once for that message (its
+events were committed together) and each event goes to the browser as its own frame, as
+before. Single events ({"type": "slot.changed", ...}) are still accepted, from a process
+running the previous version during a deploy."""
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
@@ -19,6 +25,9 @@ FORWARDED_FIELDS = {
     "slot": ("id", "provider_id", "status", "start"),
     "visit": ("id", "status", "provider_id", "location_id", "start"),
 }
+FORWARDED_TYPES = frozenset({
+    "request.created", "request.changed", "request.emergency", "slot.changed", "visit.created", "visit.changed",
+})
 
 
 def _access(scope, user_id):
@@ -65,19 +74,37 @@ class StaffBoardConsumer(AsyncJsonWebsocketConsumer):
         # The board only listens; nothing a client sends does anything.
         return
 
-    async def _forward(self, event):
+    async def _still_allowed(self):
+        """Re-read the user before anything is forwarded; close the socket if they lost access."""
         if not self.joined:
-            return
+            return False
         refusal = await database_sync_to_async(_access)(self.scope, self.user_id)
         if refusal:
             await self.disconnect(refusal)
             await self.close(code=refusal)
+            return False
+        return True
+
+    async def _send_event(self, event):
+        event_type = event.get("type")
+        if event_type not in FORWARDED_TYPES:
             return
-        message = {"type": event["type"]}
+        message = {"type": event_type}
         for kind, fields in FORWARDED_FIELDS.items():
             if isinstance(event.get(kind), dict):
                 message[kind] = {f: event[kind].get(f) for f in fields}
         await self.send_json(message)
+
+    async def board_events(self, message):
+        if not await self._still_allowed():
+            return
+        for event in message.get("events") or []:
+            if isinstance(event, dict):
+                await self._send_event(event)
+
+    async def _forward(self, event):
+        if await self._still_allowed():
+            await self._send_event(event)
 
     request_created = request_changed = request_emergency = _forward
     slot_changed = _forward

@@ -58,9 +58,10 @@ def test_board_events_are_published_after_commit(make_slot, make_request, front_
         for callback in callbacks:
             callback()
     assert sent_before == 0
-    groups = {c.args[0] for c in layer.group_send.call_args_list}
-    types = {c.args[1]["type"] for c in layer.group_send.call_args_list}
-    assert BOARD_GROUP in groups
+    # One message to the board for the whole transaction, carrying its events in order.
+    board = [c.args[1] for c in layer.group_send.call_args_list if c.args[0] == BOARD_GROUP]
+    assert len(board) == 1 and board[0]["type"] == "board.events"
+    types = {event["type"] for event in board[0]["events"]}
     assert {"slot.changed", "request.changed"} <= types
-    payloads = [c.args[1] for c in layer.group_send.call_args_list if c.args[1]["type"] == "request.changed"]
+    payloads = [event for event in board[0]["events"] if event["type"] == "request.changed"]
     assert set(payloads[0]["request"]) == {"id", "type", "status", "severity", "location_id"}  # ids, no PHI

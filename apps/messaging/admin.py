@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+
 from apps.messaging.models import Notification
 
 
@@ -27,31 +29,13 @@ from apps.messaging.models import (  # noqa: E402
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rows only services write: the admin shows them and changes nothing."""
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = ["number", "started_at", "finished_at", "outcome", "provider_message_id", "provider_status", "http_status", "error_code", "error"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutboundMessage)
@@ -132,38 +116,20 @@ from apps.audit.admin import AuditedModelAdmin  # noqa: E402
 from apps.messaging.threads.models import Attachment, Message, Thread, ThreadEvent  # noqa: E402
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MessageInline(_ReadOnlyInline):
+class MessageInline(ReadOnlyInline):
     model = Message
     fields = ["created_at", "author_kind", "author_label", "body"]
     ordering = ["created_at", "id"]
 
 
-class ThreadEventInline(_ReadOnlyInline):
+class ThreadEventInline(ReadOnlyInline):
     model = ThreadEvent
     fields = ["created_at", "kind", "actor_label", "from_status", "to_status", "reason"]
     ordering = ["created_at", "id"]
 
 
 @admin.register(Thread)
-class ThreadAdmin(AuditedModelAdmin):
+class ThreadAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ["last_message_at", "subject", "patient", "status", "assigned_to"]
     list_filter = ["status"]
     search_fields = ["subject", "patient__mrn", "patient__last_name"]
@@ -175,18 +141,9 @@ class ThreadAdmin(AuditedModelAdmin):
     inlines = [MessageInline, ThreadEventInline]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Attachment)
-class AttachmentAdmin(AuditedModelAdmin):
+class AttachmentAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Names and sizes only: the files are served through the thread pages' access check."""
 
     list_display = ["created_at", "original_name", "content_type", "size", "message"]
@@ -194,12 +151,3 @@ class AttachmentAdmin(AuditedModelAdmin):
     list_select_related = ["message__thread"]
     readonly_fields = ["message", "original_name", "content_type", "size", "uploaded_by", "created_at"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

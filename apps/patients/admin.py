@@ -1,21 +1,13 @@
 from django.contrib import admin
 
 from apps.audit.admin import AuditedModelAdmin
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.patients.models import DuplicateReview, Patient, Registration
 
 
-class ReadOnlyAdmin(AuditedModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Patient data changes through the staff pages and services (validation, MRNs, audit);
     the admin shows it and logs each view."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Patient)

@@ -4,6 +4,7 @@ through the services (locks, transitions, events, notifications)."""
 from django.contrib import admin
 
 from apps.audit.admin import AuditedModelAdmin
+from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from apps.scheduling.models import (
     AvailabilityException, AvailabilityWindow, Location, Provider, RequestEvent, SlotEvent, TriageRule, Visit,
     VisitEvent, VisitRequest, VisitSlot, VisitType,
@@ -72,25 +73,13 @@ class TriageRuleAdmin(admin.ModelAdmin):
     search_fields = ["name", "symptom_keyword", "answer_key"]
 
 
-class ReadOnlyAdmin(AuditedModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+    """Slots, requests and visits change through the services only; every view is audited."""
 
 
-class SlotEventInline(admin.TabularInline):
+class SlotEventInline(ReadOnlyInline):
     model = SlotEvent
-    extra = 0
-    can_delete = False
     readonly_fields = ["at", "actor", "from_status", "to_status", "reason", "request"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(VisitSlot)

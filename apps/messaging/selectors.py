@@ -1,4 +1,4 @@
-from apps.core.exceptions import NotFound
+from apps.core.lookups import get_or_not_found
 from apps.messaging.models import Notification
 
 
@@ -13,16 +13,7 @@ def unread_count(user):
 
 def access_notification(user, notification_id):
     """The user's own notification; anyone else's is NotFound, like a missing one."""
-    try:
-        return Notification.objects.get(pk=notification_id, recipient=user)
-    except (Notification.DoesNotExist, ValueError):
-        raise NotFound()
-    except Exception as exc:
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise NotFound()
-        raise
+    return get_or_not_found(Notification.objects.all(), pk=notification_id, recipient=user)
 
 
 def outbox_messages(*, status=None):

@@ -5,6 +5,7 @@ import re
 from django.db.models import Q
 
 from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core.lookups import get_or_not_found
 from apps.patients.models import DuplicateReview, Patient, Registration
 
 _MRN = re.compile(r"^\d{8}$")
@@ -59,16 +60,7 @@ def access_patient_for_staff(user, patient_id, *, perm="patients.view_patient"):
         raise NotFound()
     if not user.has_perm(perm):
         raise PermissionDenied()
-    try:
-        return Patient.objects.get(pk=patient_id)
-    except (Patient.DoesNotExist, ValueError, TypeError):
-        raise NotFound()
-    except Exception as exc:  # malformed UUIDs raise ValidationError
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise NotFound()
-        raise
+    return get_or_not_found(Patient.objects.all(), pk=patient_id)
 
 
 def registration_for_user(user):
@@ -114,13 +106,4 @@ def duplicate_reviews_open():
 def access_duplicate_review(user, review_id):
     if not (user.is_authenticated and user.is_clinic_staff and user.has_perm("patients.change_duplicatereview")):
         raise NotFound()
-    try:
-        return DuplicateReview.objects.select_related("existing", "registration", "other").get(pk=review_id)
-    except (DuplicateReview.DoesNotExist, ValueError):
-        raise NotFound()
-    except Exception as exc:
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise NotFound()
-        raise
+    return get_or_not_found(DuplicateReview.objects.select_related("existing", "registration", "other"), pk=review_id)

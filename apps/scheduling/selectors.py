@@ -9,6 +9,7 @@ from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core.lookups import get_or_not_found
 from apps.scheduling.models import Mode, Provider, Severity, TriageRule, Visit, VisitRequest, VisitSlot, VisitType
 
 STAFF_ALERT_ROLES = ("front_desk", "nurse", "provider")
@@ -16,10 +17,7 @@ SCHEDULING_DESK_ROLES = ("front_desk", "nurse")
 
 
 def _get_or_404(qs, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound()
+    return get_or_not_found(qs, pk=pk)
 
 
 # --- access ---------------------------------------------------------------------------------

@@ -3,46 +3,34 @@ import asyncio
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.accounts.websocket import session_has_verified_device
+from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.messaging import selectors, services
 from apps.messaging.events import user_group
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
+__all__ = ["NotificationConsumer", "CLOSE_FORBIDDEN", "CLOSE_UNAUTHENTICATED", "session_has_verified_device"]
+
 RECENT = 10
 # With the in-memory channel layer (no REDIS_URL) an event raised in another process (a Celery
 # worker) cannot reach this socket, so the consumer also looks for new rows this often.
 CATCH_UP_SECONDS = 10
 
 
-def session_has_verified_device(scope, user):
-    """django-otp keeps the verified device in the session; the HTTP middleware turns it into
-    user.is_verified(), which WebSocket scopes do not get, so check it here the same way."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.models import Device
-
-    session = scope.get("session")
-    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
-    if not persistent_id:
-        return False
-    device = Device.from_persistent_id(persistent_id)
-    return device is not None and device.user_id == user.pk and device.confirmed
-
-
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(ClinicJsonConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
+            await self.refuse(CLOSE_UNAUTHENTICATED)
             return
         if user.is_staff and not await database_sync_to_async(session_has_verified_device)(self.scope, user):
-            await self._refuse(CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.admitted = True
         unread, recent = await database_sync_to_async(self._snapshot)()
         self.seen = {n["id"] for n in recent}
         self.unread = unread
@@ -50,14 +38,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.catch_up = None
         if not settings.REDIS_URL:
             self.catch_up = asyncio.ensure_future(self._catch_up_loop())
-
-    async def _refuse(self, code):
-        # Accept, then close with the code: a close before accept turns into an HTTP 403 on
-        # the handshake, which browsers report as 1006, so notifications.js could not tell
-        # "signed out" (4401) or "second factor missing" (4403) from a network error and
-        # would keep reconnecting.
-        await self.accept()
-        await self.close(code=code)
 
     def _snapshot(self):
         recent = [n.as_event() for n in selectors.notifications_for(self.user, limit=RECENT)]
@@ -81,27 +61,14 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if getattr(self, "user", None) is None:  # refused in connect(), closing
-            return
-        # A binary or malformed frame would otherwise raise and drop the socket with 1011.
-        try:
-            if text_data is None:
-                raise ValueError("binary frame")
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_json({"type": "error", "code": "invalid_json", "message": "Send JSON text frames."})
-            return
-        await self.receive_json(content, **kwargs)
-
     async def receive_json(self, content, **kwargs):
-        action = content.get("action") if isinstance(content, dict) else None
+        action = content.get("action")
         if action == "mark_read":
             await database_sync_to_async(self._mark_read)(str(content.get("id", "")))
         elif action == "mark_all_read":
             await database_sync_to_async(services.notification_mark_all_read)(user=self.user)
         else:
-            await self.send_json({"type": "error", "code": "unknown_action", "message": "Unknown action."})
+            await self.send_error("unknown_action", "Unknown action.")
 
     def _mark_read(self, notification_id):
         from apps.core.exceptions import NotFound

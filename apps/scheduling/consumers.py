@@ -11,10 +11,10 @@ events were committed together) and each event goes to the browser as its own fr
 before. Single events ({"type": "slot.changed", ...}) are still accepted, from a process
 running the previous version during a deploy."""
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
-from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, session_has_verified_device
+from apps.accounts.websocket import session_has_verified_device
+from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.scheduling.events import BOARD_GROUP
 
 BOARD_PERMISSION = "scheduling.view_visitrequest"
@@ -43,27 +43,22 @@ def _access(scope, user_id):
     return None
 
 
-class StaffBoardConsumer(AsyncJsonWebsocketConsumer):
+class StaffBoardConsumer(ClinicJsonConsumer):
     async def connect(self):
         self.joined = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
+            await self.refuse(CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
         refusal = await database_sync_to_async(_access)(self.scope, self.user_id)
         if refusal:
-            await self._refuse(refusal)
+            await self.refuse(refusal)
             return
         await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
         self.joined = True
         await self.accept()
         await self.send_json({"type": "hello"})
-
-    async def _refuse(self, code):
-        # Accept then close, so the browser sees 4401/4403 rather than a handshake 403 (1006).
-        await self.accept()
-        await self.close(code=code)
 
     async def disconnect(self, code):
         if getattr(self, "joined", False):

@@ -15,12 +15,12 @@ Client actions: {"action": "watch", "thread": id}, {"action": "read", "thread": 
 {"action": "typing", "thread": id}.
 """
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, session_has_verified_device
+from apps.accounts.websocket import session_has_verified_device
+from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.messaging.threads import selectors
 from apps.messaging.threads.events import STAFF_GROUP, patient_group, publish_typing_now
 
@@ -52,33 +52,31 @@ def _message_payload(message, side):
     }
 
 
-class ThreadConsumer(AsyncJsonWebsocketConsumer):
+class ThreadConsumer(ClinicJsonConsumer):
     async def connect(self):
         self.groups_joined = []
         self.watching = None
         self.last_typing = 0.0
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
+            await self.refuse(CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
         state = await database_sync_to_async(self._load_identity)()
         if state is None:
-            await self._refuse(CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_FORBIDDEN)
             return
         self.side, self.patient_id = state
         group = STAFF_GROUP if self.side == "staff" else patient_group(self.patient_id)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
         await self.accept()
+        self.admitted = True
         unread = await database_sync_to_async(self._unread)()
         await self.send_json({"type": "hello", "side": self.side, "unread": unread})
 
-    async def _refuse(self, code):
-        await self.accept()
-        await self.close(code=code)
-
     async def disconnect(self, code):
+        self.admitted = False
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined = []
@@ -151,25 +149,14 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the client ------------------------------------------------------------------
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if not self.groups_joined:
-            return
-        try:
-            if text_data is None:
-                raise ValueError("binary frame")
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_json({"type": "error", "code": "invalid_json", "message": "Send JSON text frames."})
-            return
-        if not isinstance(content, dict):
-            content = {}
+    async def receive_json(self, content, **kwargs):
         action, thread_id = content.get("action"), str(content.get("thread", ""))
         if action not in {"watch", "read", "typing"}:
-            await self.send_json({"type": "error", "code": "unknown_action", "message": "Unknown action."})
+            await self.send_error("unknown_action", "Unknown action.")
             return
         allowed = await database_sync_to_async(self._action_allowed)(thread_id)
         if allowed is None:
-            await self.send_json({"type": "error", "code": "not_found", "message": "Not found."})
+            await self.send_error("not_found", "Not found.")
             return
         if action == "watch":
             self.watching = thread_id

@@ -179,5 +179,19 @@ def visit_link(visit, *, staff):
 
 
 def local_text(dt, location):
-    local = dt.astimezone(location.tzinfo)
+    return _zoned_text(dt.astimezone(location.tzinfo))
+
+
+def patient_local_text(dt, patient):
+    """`dt` in the patient's own timezone (the clinic's when theirs is unknown)."""
+    import zoneinfo
+
+    try:
+        tz = zoneinfo.ZoneInfo(patient.timezone or settings.DEFAULT_PATIENT_TIMEZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo(settings.DEFAULT_PATIENT_TIMEZONE)
+    return _zoned_text(dt.astimezone(tz))
+
+
+def _zoned_text(local):
     return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or "")

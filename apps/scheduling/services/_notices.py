@@ -2,7 +2,8 @@
 event through the messaging outbox: booking, move and cancel notices, appointment reminders
 and the post-visit follow-up.
 
-Every SMS/email carries only the visit time (in the location's timezone), the location's name,
+Every SMS/email carries only the visit time (with its zone: the location's for a visit in
+person, the patient's own for a video visit, which they join from wherever they are), the location's name,
 an offer deadline and a portal link path: never the reason, symptoms, severity or notes, which
 stay in the in-app notification body for the signed-in patient. Each has a dedupe key naming
 the event (visit, and its start time where a visit can move), so a service that runs again for
@@ -15,7 +16,7 @@ from apps.messaging.models import Channel
 from apps.messaging.outbox import message_enqueue
 from apps.messaging.reminders import visit_reminders_cancel, visit_reminders_schedule
 from apps.scheduling.models import Mode
-from apps.scheduling.services._common import local_text, notify_patient, visit_link
+from apps.scheduling.services._common import local_text, notify_patient, patient_local_text, visit_link
 
 # A message that quiet hours would delay past this point before the visit goes at once instead.
 BEFORE_VISIT = datetime.timedelta(minutes=30)
@@ -26,10 +27,18 @@ def _stamp(dt):
     return int(dt.timestamp())
 
 
+def visit_time_text(visit):
+    """When the visit is, in the timezone the patient lives it in: the clinic's for a visit in
+    person, the patient's own for a video visit. The zone's abbreviation is always shown."""
+    if visit.mode == Mode.VIRTUAL:
+        return patient_local_text(visit.start, visit.patient)
+    return local_text(visit.start, visit.location)
+
+
 def visit_context(visit):
     """The PHI-free words a visit message may use. A virtual visit names no place."""
     return {
-        "visit_time": local_text(visit.start, visit.location),
+        "visit_time": visit_time_text(visit),
         "location_name": "" if visit.mode == Mode.VIRTUAL else visit.location.name,
     }
 
@@ -37,7 +46,7 @@ def visit_context(visit):
 def notify_visit_booked(visit):
     """Portal notification + SMS/email "your visit is booked" (once per visit)."""
     notify_patient(visit.patient, kind="visit_booked", title="Your visit is booked",
-                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)}.",
+                   body=f"{visit.visit_type.name} on {visit_time_text(visit)}.",
                    link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)},
                    outbox_key=f"visit_booked:{visit.pk}", context=visit_context(visit),
                    not_after=visit.start - BEFORE_VISIT)
@@ -55,7 +64,7 @@ def notify_visit_cancelled(visit, *, late, by_sms=False):
     """The patient hears that the visit is cancelled. When they cancelled it by text, the
     answer to their text says so: no second SMS, email only."""
     notify_patient(visit.patient, kind="visit_cancelled", title="Your visit was cancelled",
-                   body=f"{visit.visit_type.name} on {local_text(visit.start, visit.location)} is cancelled.",
+                   body=f"{visit.visit_type.name} on {visit_time_text(visit)} is cancelled.",
                    link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk), "late": late},
                    outbox_key=f"visit_cancelled:{visit.pk}", context=visit_context(visit),
                    channels=(Channel.EMAIL,) if by_sms else SMS_AND_EMAIL,
@@ -65,7 +74,7 @@ def notify_visit_cancelled(visit, *, late, by_sms=False):
 def notify_visit_rescheduled(visit):
     """Once per new start time: moving the visit twice tells the patient twice."""
     notify_patient(visit.patient, kind="visit_rescheduled", title="Your visit has moved",
-                   body=f"{visit.visit_type.name} is now on {local_text(visit.start, visit.location)}.",
+                   body=f"{visit.visit_type.name} is now on {visit_time_text(visit)}.",
                    link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)},
                    outbox_key=f"visit_rescheduled:{visit.pk}:{_stamp(visit.start)}", context=visit_context(visit),
                    not_after=visit.start - BEFORE_VISIT)
@@ -79,7 +88,7 @@ def reminders_sync(visit):
     move cancels the old start's rows; any other status cancels them all."""
     return visit_reminders_schedule(
         visit_id=str(visit.pk), patient=visit.patient, start_at=visit.start, status=visit.status,
-        location_name=visit_context(visit)["location_name"], visit_time=local_text(visit.start, visit.location),
+        location_name=visit_context(visit)["location_name"], visit_time=visit_time_text(visit),
     )
 
 

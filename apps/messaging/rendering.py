@@ -7,6 +7,7 @@ context (clinic name and phone, the patient's first name, visit time, location, 
 portal link), never diagnoses or visit reasons.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.template import Context, Engine
@@ -46,9 +47,17 @@ def _template_for(kind, language):
     return found.get(language) or found.get(DEFAULT_LANGUAGE)
 
 
+@lru_cache(maxsize=512)
+def _compile(source):
+    """The compiled Template of a source text, kept per process: keyed by the text itself, so
+    an edited template is simply a new key (a source that does not compile raises, and is not
+    kept)."""
+    return _engine.from_string(source)
+
+
 def _render(source, context):
     try:
-        return _engine.from_string(source).render(Context(context, autoescape=False)).strip()
+        return _compile(source).render(Context(context, autoescape=False)).strip()
     except Exception:
         # A broken admin edit (syntax, a missing include, a bad filter argument) must not stop
         # delivery: fall back to the generic words.

@@ -281,6 +281,18 @@ def _visit_action(summary, request_serializer=None):
     return extend_schema(summary=summary, request=request_serializer, responses={200: VisitOutput, **_ERRORS})
 
 
+_VISIT_OUTPUT_RELATIONS = ("patient", "provider", "visit_type", "location")
+
+
+def _shows_everything(visit):
+    """The visit has every related row VisitOutput shows loaded (a visit just created by the
+    booking services: the slot's lock loads the provider's user and the location), so the
+    answer needs no re-read (selectors.visit_get)."""
+    meta = Visit._meta
+    return (all(meta.get_field(name).is_cached(visit) for name in _VISIT_OUTPUT_RELATIONS)
+            and type(visit.provider)._meta.get_field("user").is_cached(visit.provider))
+
+
 class VisitViewSet(_SchedulingViewSet):
     """Booking and the visit lifecycle."""
 
@@ -327,16 +339,18 @@ class VisitViewSet(_SchedulingViewSet):
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise ValidationError({IDEMPOTENCY_HEADER: [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
         patient, slot, visit_type = data["patient"], data["slot"], data["visit_type"]
-        replayed = services.visit_for_idempotency_key(patient=patient, key=key, slot=slot, visit_type=visit_type) is not None
+        # The service looks the key up (once) and says whether this was a repeated request.
         if _for_clinic(request) or request.user.is_staff:
             # Staff (scheduling.add_visit, checked by ClinicAccess) and integrators book for the clinic.
-            visit = services.visit_book_for_patient(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
-                                                    request=data["request"], actor=_actor(request),
-                                                    for_clinic=_for_clinic(request))
+            visit, replayed = services.visit_book_for_patient(
+                patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key, request=data["request"],
+                actor=_actor(request), for_clinic=_for_clinic(request), with_replayed=True,
+            )
         else:  # patients are refused before this (they book in the portal); their rules if not
-            visit = services.booking_create(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
-                                            request=data["request"], actor=_actor(request))
-        visit = selectors.visit_get(visit.pk)
+            visit, replayed = services.booking_create(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
+                                                      request=data["request"], actor=_actor(request), with_replayed=True)
+        if replayed or not _shows_everything(visit):
+            visit = selectors.visit_get(visit.pk)
         if replayed:
             record("read", visit, detail={"idempotent_replay": True})
         response = Response(VisitOutput(visit).data, status=status.HTTP_201_CREATED)

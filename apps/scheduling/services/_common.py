@@ -37,10 +37,16 @@ def is_staff_actor(actor):
 
 # --- locking --------------------------------------------------------------------------------
 
-def lock(model, pk, *, error=NotFound):
-    """The row with `pk`, locked until the transaction ends (select_for_update)."""
+def lock(model, pk, *, error=NotFound, related=()):
+    """The row with `pk`, locked until the transaction ends (select_for_update). `related`:
+    select_related() paths loaded with it in the same query; only the row itself is locked
+    (FOR UPDATE OF the model's table), not the joined rows."""
     try:
-        return model.objects.select_for_update().get(pk=getattr(pk, "pk", pk))
+        if related:
+            qs = model.objects.select_for_update(of=("self",)).select_related(*related)
+        else:
+            qs = model.objects.select_for_update()
+        return qs.get(pk=getattr(pk, "pk", pk))
     except (model.DoesNotExist, ValueError, TypeError):
         raise error()
 

@@ -24,6 +24,9 @@ from apps.scheduling.services._notices import (
 )
 
 V = Visit.Status
+# Loaded with the slot's lock by the one-step bookings: ensure_fits reads the provider,
+# create_visit the location, the API answer the provider's name.
+SLOT_RELATED = ("provider__user", "location")
 
 
 def create_visit(*, patient, slot, visit_type, request=None, actor=None, provider=None, location=None, start=None,
@@ -157,24 +160,32 @@ def booking_confirm(*, patient, slot, hold_token, visit_type, idempotency_key=""
     return visit
 
 
+def _answer(visit, replayed, with_replayed):
+    return (visit, replayed) if with_replayed else visit
+
+
 @transaction.atomic
-def booking_create(*, patient, slot, visit_type, idempotency_key="", request=None, actor=None, now=None):
+def booking_create(*, patient, slot, visit_type, idempotency_key="", request=None, actor=None, now=None,
+                   with_replayed=False):
     """One-step direct booking (hold and confirm in one transaction: FREE -> HELD -> BOOKED).
     Same rules as booking_hold/booking_confirm; the idempotency key makes a repeated submit,
-    even a concurrent one, return the same visit."""
+    even a concurrent one, return the same visit. `with_replayed`: return (visit, replayed),
+    replayed True when the key's visit existed before this call started (a repeated
+    request); a concurrent identical submit that won while this one waited for the slot's
+    lock is returned with replayed False."""
     now = now or timezone.now()
     existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
     if existing is not None:
-        return existing
+        return _answer(existing, True, with_replayed)
     _ensure_may_self_book(patient, visit_type, request)
     if request is not None:
         request = lock(VisitRequest, request.pk)
         _ensure_may_self_book(patient, visit_type, request)
-    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    slot = lock(VisitSlot, slot, error=SlotUnavailable, related=SLOT_RELATED)
     if slot.status != VisitSlot.Status.FREE or slot.start <= now:
         existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
         if existing is not None:
-            return existing
+            return _answer(existing, False, with_replayed)
         raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
     ensure_fits(slot, visit_type, patient)
     slot_book_now(slot, patient=patient, actor=actor, reason="Booked by the patient", request=request, now=now)
@@ -183,7 +194,7 @@ def booking_create(*, patient, slot, visit_type, idempotency_key="", request=Non
     if request is not None:
         _convert_request(request, visit, actor=actor, now=now)
     _notify_booked(visit)
-    return visit
+    return _answer(visit, False, with_replayed)
 
 
 def _ensure_clinic_may_book(patient, request):
@@ -202,7 +213,7 @@ def _ensure_clinic_may_book(patient, request):
 
 @transaction.atomic
 def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency_key="", for_clinic=False, request=None,
-                           now=None):
+                           now=None, with_replayed=False):
     """The clinic books a FREE future slot for a patient in one step (FREE -> HELD -> BOOKED
     and a PLANNED visit): front-desk staff (the caller checks scheduling.add_visit) or an
     integrator's key (`for_clinic`, actor None). Unlike the patient's own booking, any active
@@ -212,23 +223,23 @@ def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency
     The idempotency key makes a repeated submit, even a concurrent one, return the same
     visit (IdempotencyKeyReused for another slot or type). A given `request` of the patient
     (NEW or TRIAGED) is converted. Triggers: the patient's booking notice (in-app, SMS,
-    email) and the reminders."""
+    email) and the reminders. `with_replayed`: return (visit, replayed), as booking_create."""
     if not (for_clinic or is_staff_actor(actor)):
         raise PermissionDenied("Only the clinic can book this way.", code="staff_required")
     now = now or timezone.now()
     existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
     if existing is not None:
-        return existing
+        return _answer(existing, True, with_replayed)
     _ensure_clinic_may_book(patient, request)
     if request is not None:
         request = lock(VisitRequest, request.pk)
         _ensure_clinic_may_book(patient, request)
-    slot = lock(VisitSlot, slot, error=SlotUnavailable)
+    slot = lock(VisitSlot, slot, error=SlotUnavailable, related=SLOT_RELATED)
     if slot.status != VisitSlot.Status.FREE or slot.start <= now:
         # A concurrent identical submit may have won while we waited for the lock.
         existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
         if existing is not None:
-            return existing
+            return _answer(existing, False, with_replayed)
         raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
     ensure_fits(slot, visit_type, patient)
     slot_book_now(slot, patient=patient, actor=actor, reason="Booked by the clinic", request=request, now=now)
@@ -241,7 +252,7 @@ def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency
         request_move(request, VisitRequest.Status.CONVERTED_TO_VISIT, actor=actor, reason="Booked by the clinic",
                      visit_type=visit_type, data={"visit_id": str(visit.pk)})
     notify_visit_booked(visit)
-    return visit
+    return _answer(visit, False, with_replayed)
 
 
 @transaction.atomic

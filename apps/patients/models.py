@@ -1,14 +1,12 @@
 import uuid
-import zoneinfo
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 
+from apps.core.timezones import TIMEZONE_CHOICES
 from apps.patients.phone import validate_e164
-
-TIMEZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz and not tz.startswith(("Etc/", "SystemV/")))
 
 
 class Sex(models.TextChoices):

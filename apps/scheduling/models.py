@@ -13,9 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.timezones import TIMEZONE_CHOICES
 from apps.scheduling.querysets import VisitQuerySet, VisitRequestQuerySet, VisitSlotQuerySet
-
-TIMEZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz and not tz.startswith(("Etc/", "SystemV/")))
 
 
 class Location(models.Model):

@@ -49,12 +49,9 @@ def requires_postgres(db):
 
 @pytest.fixture
 def redis_url():
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        if IN_CI:
-            pytest.fail("CI must run this test with Redis (REDIS_URL).")
-        pytest.skip("needs Redis (set REDIS_URL)")
-    return url
+    from tests.processes import require_redis_url
+
+    return require_redis_url()
 
 
 # --- the cast -----------------------------------------------------------------------------

@@ -275,26 +275,25 @@ def _staff_write_check(actor, perm, api_key=None):
         raise PermissionDenied()
 
 
+def _staff_set_status(thread, status, *, actor, api_key, reason):
+    _staff_write_check(actor, CHANGE_PERM, api_key)
+    locked = Thread.objects.select_for_update().get(pk=thread.pk)
+    _transition(locked, status, actor=actor, actor_label=getattr(api_key, "name", ""), reason=reason)
+    record("update", locked, detail={"status": status.lower()})
+    events.publish_updated(locked)
+    return locked
+
+
 @transaction.atomic
 def thread_close(*, thread, actor=None, api_key=None, reason=""):
     """OPEN -> CLOSED. Requires messaging.change_thread. 409 when already closed."""
-    _staff_write_check(actor, CHANGE_PERM, api_key)
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
-    _transition(locked, Thread.Status.CLOSED, actor=actor, actor_label=getattr(api_key, "name", ""), reason=reason)
-    record("update", locked, detail={"status": "closed"})
-    events.publish_updated(locked)
-    return locked
+    return _staff_set_status(thread, Thread.Status.CLOSED, actor=actor, api_key=api_key, reason=reason)
 
 
 @transaction.atomic
 def thread_reopen(*, thread, actor=None, api_key=None, reason=""):
     """CLOSED -> OPEN. Requires messaging.change_thread. 409 when already open."""
-    _staff_write_check(actor, CHANGE_PERM, api_key)
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
-    _transition(locked, Thread.Status.OPEN, actor=actor, actor_label=getattr(api_key, "name", ""), reason=reason)
-    record("update", locked, detail={"status": "open"})
-    events.publish_updated(locked)
-    return locked
+    return _staff_set_status(thread, Thread.Status.OPEN, actor=actor, api_key=api_key, reason=reason)
 
 
 @transaction.atomic

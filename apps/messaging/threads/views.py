@@ -22,6 +22,25 @@ def _files(request):
     return request.FILES.getlist("attachments")
 
 
+def _post_reply(request, thread, form, *, staff=False):
+    """Post the reply in `form` (both sides). None when posted; else the status to render the
+    page with, the refusal shown on the form. For staff, PermissionDenied propagates (the
+    caller shows the 403 page)."""
+    if not form.is_valid():
+        return 400
+    try:
+        services.message_post(thread=thread, body=form.cleaned_data["body"], author=request.user, files=_files(request))
+    except DomainError as exc:
+        if staff and isinstance(exc, PermissionDenied):
+            raise
+        if isinstance(exc, ValidationFailed):
+            apply_domain_errors(form, exc)
+        else:
+            form.add_error(None, exc.message)
+        return exc.status_code
+    return None
+
+
 def _newest_shown(messages_list):
     return messages_list[-1].created_at if messages_list else None
 
@@ -79,18 +98,9 @@ def portal_thread_detail(request, thread_id):
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.message_post(thread=thread, body=form.cleaned_data["body"], author=request.user, files=_files(request))
-            except DomainError as exc:
-                status = exc.status_code
-                if isinstance(exc, ValidationFailed):
-                    apply_domain_errors(form, exc)
-                else:
-                    form.add_error(None, exc.message)
-            else:
-                return redirect("portal_thread_detail", thread_id=thread.pk)
+        status = _post_reply(request, thread, form)
+        if status is None:
+            return redirect("portal_thread_detail", thread_id=thread.pk)
     shown, truncated = _thread_messages(thread)
     record("read", thread, detail={"view": "portal_thread_detail"})
     if status == 200:
@@ -136,20 +146,12 @@ def staff_thread_detail(request, thread_id):
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.message_post(thread=thread, body=form.cleaned_data["body"], author=request.user, files=_files(request))
-            except PermissionDenied:
-                return render(request, "403.html", status=403)
-            except DomainError as exc:
-                status = exc.status_code
-                if isinstance(exc, ValidationFailed):
-                    apply_domain_errors(form, exc)
-                else:
-                    form.add_error(None, exc.message)
-            else:
-                return redirect("staff_thread_detail", thread_id=thread.pk)
+        try:
+            status = _post_reply(request, thread, form, staff=True)
+        except PermissionDenied:
+            return render(request, "403.html", status=403)
+        if status is None:
+            return redirect("staff_thread_detail", thread_id=thread.pk)
     return _render_staff_thread(request, thread, form, status)
 
 

@@ -164,6 +164,24 @@ def _answer(visit, replayed, with_replayed):
     return (visit, replayed) if with_replayed else visit
 
 
+def _book_free_slot(*, patient, slot, visit_type, request, actor, idempotency_key, now, reason):
+    """Lock `slot` and book it for the patient (FREE -> HELD -> BOOKED, a PLANNED visit).
+    Returns (visit, won): won False when a concurrent identical submit (same idempotency key)
+    booked it while this one waited for the lock; SlotUnavailable when anyone else did."""
+    slot = lock(VisitSlot, slot, error=SlotUnavailable, related=SLOT_RELATED)
+    if slot.status != VisitSlot.Status.FREE or slot.start <= now:
+        # A concurrent identical submit may have won while we waited for the lock.
+        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
+        if existing is not None:
+            return existing, False
+        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
+    ensure_fits(slot, visit_type, patient)
+    slot_book_now(slot, patient=patient, actor=actor, reason=reason, request=request, now=now)
+    visit = create_visit(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
+                         idempotency_key=idempotency_key, reason=reason)
+    return visit, True
+
+
 @transaction.atomic
 def booking_create(*, patient, slot, visit_type, idempotency_key="", request=None, actor=None, now=None,
                    with_replayed=False):
@@ -181,16 +199,10 @@ def booking_create(*, patient, slot, visit_type, idempotency_key="", request=Non
     if request is not None:
         request = lock(VisitRequest, request.pk)
         _ensure_may_self_book(patient, visit_type, request)
-    slot = lock(VisitSlot, slot, error=SlotUnavailable, related=SLOT_RELATED)
-    if slot.status != VisitSlot.Status.FREE or slot.start <= now:
-        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
-        if existing is not None:
-            return _answer(existing, False, with_replayed)
-        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
-    ensure_fits(slot, visit_type, patient)
-    slot_book_now(slot, patient=patient, actor=actor, reason="Booked by the patient", request=request, now=now)
-    visit = create_visit(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
-                         idempotency_key=idempotency_key, reason="Booked by the patient")
+    visit, won = _book_free_slot(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
+                                 idempotency_key=idempotency_key, now=now, reason="Booked by the patient")
+    if not won:
+        return _answer(visit, False, with_replayed)
     if request is not None:
         _convert_request(request, visit, actor=actor, now=now)
     _notify_booked(visit)
@@ -234,17 +246,10 @@ def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency
     if request is not None:
         request = lock(VisitRequest, request.pk)
         _ensure_clinic_may_book(patient, request)
-    slot = lock(VisitSlot, slot, error=SlotUnavailable, related=SLOT_RELATED)
-    if slot.status != VisitSlot.Status.FREE or slot.start <= now:
-        # A concurrent identical submit may have won while we waited for the lock.
-        existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
-        if existing is not None:
-            return _answer(existing, False, with_replayed)
-        raise SlotUnavailable(extra={"slot_id": str(slot.pk)})
-    ensure_fits(slot, visit_type, patient)
-    slot_book_now(slot, patient=patient, actor=actor, reason="Booked by the clinic", request=request, now=now)
-    visit = create_visit(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
-                         idempotency_key=idempotency_key, reason="Booked by the clinic")
+    visit, won = _book_free_slot(patient=patient, slot=slot, visit_type=visit_type, request=request, actor=actor,
+                                 idempotency_key=idempotency_key, now=now, reason="Booked by the clinic")
+    if not won:
+        return _answer(visit, False, with_replayed)
     if request is not None:
         if request.status == VisitRequest.Status.NEW:
             request_move(request, VisitRequest.Status.TRIAGED, actor=actor, reason="Triaged at booking", triaged_by=actor,

@@ -5,64 +5,27 @@ Tests are synchronous and drive the communicator with asgiref's async_to_sync; t
 database calls (database_sync_to_async) then run on the test's own thread and connection.
 transaction=True so nothing hides behind a test transaction that never commits.
 """
-import copy
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
-from django.test import Client
 
 from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from apps.messaging.events import user_group
 from apps.messaging.models import Notification
 from apps.messaging.services import notify
-from clinic.asgi import application
-from tests.conftest import login
-from tests.factories import StaffFactory
+from tests import ws
+from tests.ws import ORIGIN, QUIET, accepted_then_closed_with, own_channel_layer, run, session_cookie  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_channel_layer")]
 
 PATH = "/ws/notifications/"
-ORIGIN = "http://127.0.0.1"
-# Long enough for a Redis round trip when the suite runs with REDIS_URL.
-QUIET = 0.5
-
-
-@pytest.fixture(autouse=True)
-def _own_channel_layer(settings):
-    """A fresh channel layer for each test. With Redis, a unique prefix: pub/sub channels are
-    global to the Redis server (not per database index), so without one a test here could
-    receive another test run's events for a user with the same id."""
-    layers = copy.deepcopy(django_settings.CHANNEL_LAYERS)
-    if "CONFIG" in layers["default"] and "prefix" in layers["default"]["CONFIG"]:
-        layers["default"]["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex[:12]}"
-    settings.CHANNEL_LAYERS = layers  # setting_changed drops the cached layer
-    yield
-
-
-def session_cookie(user, *, verified=True):
-    """A real database session for `user` (and, for staff, the verified OTP device unless
-    verified=False), as a Cookie header value."""
-    client = login(Client(), user, verified=verified)
-    name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}"
 
 
 def communicator(cookie=None, *, origin=ORIGIN):
-    headers = []
-    if origin:
-        headers.append((b"origin", origin.encode()))
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, PATH, headers=headers)
-
-
-def run(coroutine_function):
-    async_to_sync(coroutine_function)()
+    return ws.communicator(PATH, cookie, origin=origin)
 
 
 async def connected(cookie):
@@ -76,11 +39,7 @@ async def connected(cookie):
 
 
 async def assert_refused_with(comm, code):
-    """Refusals accept and then close with the code, so a browser sees 4401/4403 (a close
-    before accept would be an HTTP 403 that browsers report as 1006)."""
-    accepted, _ = await comm.connect(timeout=5)
-    assert accepted
-    assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": code}
+    await accepted_then_closed_with(comm, code)
     # Anything the client still sends is ignored, not a crash.
     await comm.send_json_to({"action": "mark_all_read"})
     assert await comm.receive_nothing(timeout=0.1)

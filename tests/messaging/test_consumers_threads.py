@@ -1,35 +1,25 @@
 """/ws/messages/ against the real ASGI application: who may connect, what each side hears,
 and that a patient never hears about another patient's thread."""
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 
 from apps.audit.models import AccessLog
 from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from apps.messaging.threads import services
 from apps.messaging.threads.events import STAFF_GROUP, patient_group
-from clinic.asgi import application
-from tests.messaging.test_consumers import ORIGIN, _own_channel_layer, session_cookie  # noqa: F401
+from tests import ws
+from tests.ws import QUIET, accepted_then_closed_with, own_channel_layer, run, session_cookie  # noqa: F401
 from tests.messaging.thread_helpers import patient_thread, private_attachment_root  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_channel_layer")]
 
 PATH = "/ws/messages/"
-QUIET = 0.5
 adb = database_sync_to_async
 
 
 def communicator(cookie=None):
-    headers = [(b"origin", ORIGIN.encode())]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, PATH, headers=headers)
-
-
-def run(fn):
-    async_to_sync(fn)()
+    return ws.communicator(PATH, cookie)
 
 
 def run_refused(cookie, code):
@@ -56,9 +46,7 @@ async def watching(cookie, thread):
 
 
 async def refused_with(comm, code):
-    accepted, _ = await comm.connect(timeout=5)
-    assert accepted
-    assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": code}
+    await accepted_then_closed_with(comm, code)
     await comm.disconnect()
 
 

@@ -1,59 +1,29 @@
 """/ws/staff/board/ against the real ASGI application: who may connect, what arrives when a
 patient creates a request or accepts an offer, that events carry ids and statuses only, and
 that a user deactivated or stripped of the permission stops receiving at the next event."""
-import copy
 import datetime
 import json
-import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.utils import timezone
 
 from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from apps.scheduling import services
 from apps.scheduling.models import Severity, VisitRequest
-from clinic.asgi import application
-from tests.conftest import login
+from tests import ws
+from tests.ws import QUIET, accepted_then_closed_with, own_channel_layer, run, session_cookie  # noqa: F401
 from tests.scheduling.factories import TriageRuleFactory, VisitRequestFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_channel_layer")]
 
 PATH = "/ws/staff/board/"
-ORIGIN = "http://127.0.0.1"
-QUIET = 0.5
 adb = database_sync_to_async
 
 
-@pytest.fixture(autouse=True)
-def _own_channel_layer(settings):
-    layers = copy.deepcopy(django_settings.CHANNEL_LAYERS)
-    if "CONFIG" in layers["default"] and "prefix" in layers["default"]["CONFIG"]:
-        layers["default"]["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex[:12]}"
-    settings.CHANNEL_LAYERS = layers
-    yield
-
-
-def session_cookie(user, *, verified=True):
-    client = login(Client(), user, verified=verified)
-    name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}"
-
-
 def communicator(cookie=None):
-    headers = [(b"origin", ORIGIN.encode())]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, PATH, headers=headers)
-
-
-def run(coroutine_function):
-    async_to_sync(coroutine_function)()
+    return ws.communicator(PATH, cookie)
 
 
 async def connected(cookie):
@@ -65,9 +35,7 @@ async def connected(cookie):
 
 
 async def assert_refused_with(comm, code):
-    accepted, _ = await comm.connect(timeout=5)
-    assert accepted
-    assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": code}
+    await accepted_then_closed_with(comm, code)
     await comm.disconnect()
 
 

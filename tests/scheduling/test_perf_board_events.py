@@ -13,7 +13,13 @@ from django.db import transaction
 from apps.scheduling import events
 from apps.scheduling.events import BATCH_TYPE, BOARD_GROUP, location_queue_group, publish_board
 from tests.scheduling.api_support import book  # noqa: F401
-from tests.scheduling.test_consumers_board import _own_channel_layer, connected, run, session_cookie  # noqa: F401
+from tests.scheduling.test_consumers_board import connected
+from tests.ws import own_channel_layer, run, session_cookie  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _own_layer(own_channel_layer):
+    """Every test here on a fresh channel layer (tests.ws.own_channel_layer)."""
 
 
 class _Layer:

@@ -241,7 +241,7 @@ def selector_timing(calls):
 
     from apps.scheduling import selectors
     from apps.scheduling.models import Provider, VisitType
-    from apps.scheduling.pagination import RowsPagination
+    from apps.core.api.pagination import RowsPagination
 
     rng = random.Random(7)
     providers = list(Provider.objects.values_list("pk", flat=True))
@@ -249,7 +249,7 @@ def selector_timing(calls):
     now = timezone.now()
     day0 = now.replace(hour=5, minute=0, second=0, microsecond=0)  # 00:00 in New York, near enough
     # What GET /api/v1/slots/ does with the selector: rows of SLOT_SEARCH_COLUMNS, the first
-    # page of 25 and the total from one query (apps/scheduling/pagination.py).
+    # page of 25 and the total from one query (apps/core/api/pagination.py).
     request = Request(RequestFactory().get("/api/v1/slots/"))
     view = types.SimpleNamespace(row_columns=selectors.SLOT_SEARCH_COLUMNS)
 

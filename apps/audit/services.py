@@ -52,25 +52,29 @@ def record(action, obj=None, *, object_type=None, object_id=None, patient_id=Non
     )
 
 
-def record_many(action, objects, *, detail=None):
+def record_many(action, objects, *, detail=None, model=None):
     """One row per object in a single INSERT (a list page costs one query, whatever its size).
-    Returns the ids of the rows written."""
+    `objects` are model instances, or, with `model`, rows of that model from values() holding
+    "id" (and "patient_id" unless `model` is Patient). Returns the ids of the rows written."""
     objects = list(objects)
     if not objects:
         return []
+    if model is None:
+        keys = [(obj._meta.label_lower, str(obj.pk), _patient_id_of(obj)) for obj in objects]
+    else:
+        from apps.patients.models import Patient
+
+        patient_key = "id" if model is Patient else "patient_id"
+        keys = [(model._meta.label_lower, str(row["id"]), row[patient_key]) for row in objects]
     actor = _actor_fields(audit_context.current())
     if connection.vendor == "postgresql":
-        return _insert_unnest(action, objects, detail or {}, actor)
+        return _insert_unnest(action, keys, detail or {}, actor)
     rows = [
         AccessLog(
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            patient_id=_patient_id_of(obj),
-            detail=detail or {},
-            **actor,
+            action=action, object_type=object_type, object_id=object_id, patient_id=patient_id,
+            detail=detail or {}, **actor,
         )
-        for obj in objects
+        for object_type, object_id, patient_id in keys
     ]
     return [row.pk for row in AccessLog.objects.bulk_create(rows)]
 
@@ -106,7 +110,7 @@ def _unnest_statement():
     return _unnest_sql
 
 
-def _insert_unnest(action, objects, detail, actor):
+def _insert_unnest(action, keys, detail, actor):
     """PostgreSQL: the rows as one statement, in autocommit when no transaction is open (a
     single statement is atomic), with each value shared by the batch prepared once.
     bulk_create built and prepared a model instance per row and wrapped the statement in
@@ -121,9 +125,7 @@ def _insert_unnest(action, objects, detail, actor):
     for field in constant:
         value = values[field.attname] if field.attname in values else field.get_default()
         params.append(field.get_db_prep_save(value, connection))
-    params.append([obj._meta.label_lower for obj in objects])
-    params.append([str(obj.pk) for obj in objects])
-    params.append([_patient_id_of(obj) for obj in objects])
+    params.extend(list(column) for column in zip(*keys))  # object types, object ids, patient ids
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

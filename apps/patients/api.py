@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from apps.audit.services import record, record_many
+from apps.core.api.pagination import RowsPagination
 from apps.core.api.permissions import ClinicAccess
 from apps.patients import selectors, services
 from apps.patients.models import Patient
@@ -24,7 +25,7 @@ class PatientFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_phone(self, queryset, name, value):
-        return selectors.patient_list(phone=value).filter(pk__in=queryset.values("pk")) if value else queryset
+        return queryset.filter(selectors.phone_filter(value)) if value else queryset
 
 
 @extend_schema_view(
@@ -44,8 +45,15 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = PatientOutput
     filterset_class = PatientFilter
     lookup_value_converter = "uuid"
+    pagination_class = RowsPagination  # the list reads rows of row_columns, page and total in one query
+
+    @property
+    def row_columns(self):
+        return PatientOutput.row_columns()
 
     def get_queryset(self):
+        if self.action == "list":
+            return selectors.patient_list().for_rows()
         return selectors.patient_list()
 
     def filter_queryset(self, queryset):
@@ -58,7 +66,7 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        record_many("read", page, detail={"view": "api_patient_list"})
+        record_many("read", page, model=Patient, detail={"view": "api_patient_list"})
         return self.get_paginated_response(PatientOutput(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):

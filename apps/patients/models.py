@@ -35,6 +35,12 @@ class PatientQuerySet(models.QuerySet):
 
         return self.filter(patient_search_filter(q))
 
+    def for_rows(self):
+        """With `has_portal_login` as a column, for lists read as rows (values())."""
+        return self.annotate(
+            has_portal_login=models.ExpressionWrapper(models.Q(user__isnull=False), output_field=models.BooleanField())
+        )
+
 
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -96,6 +102,10 @@ class Patient(models.Model):
     def display_name(self):
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}"
+
+    @property
+    def has_portal_login(self):
+        return self.user_id is not None
 
     @property
     def legal_name(self):

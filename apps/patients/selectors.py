@@ -38,9 +38,14 @@ def patient_list(*, q="", date_of_birth=None, mrn="", phone=""):
     if mrn:
         qs = qs.filter(mrn=mrn.strip())
     if phone:
-        digits = re.sub(r"\D", "", phone)
-        qs = qs.filter(phone__endswith=digits[-10:]) if digits else qs.none()
+        qs = qs.filter(phone_filter(phone))
     return qs.order_by("last_name", "first_name", "date_of_birth", "id")
+
+
+def phone_filter(phone):
+    """Patients whose phone ends with the last ten digits typed; nobody when none were."""
+    digits = re.sub(r"\D", "", phone)
+    return Q(phone__endswith=digits[-10:]) if digits else Q(pk__in=[])
 
 
 def access_patient_for_user(user):

@@ -18,7 +18,7 @@ from apps.audit.services import record, record_many
 from apps.core.api.permissions import ClinicAccess
 from apps.scheduling import selectors, services
 from apps.scheduling.models import Visit, VisitRequest, VisitSlot
-from apps.scheduling.pagination import RowsPagination
+from apps.core.api.pagination import RowsPagination
 from apps.scheduling.serializers import (
     AcceptInput, AssignImmediateInput, OfferInput, OverrideSeverityInput, ProviderOutput, ReasonInput, RescheduleInput,
     ReviewInput, SlotGenerateInput, SlotGenerateOutput, SlotOutput, SlotSearchInput, TriageInput, VisitFilterInput,

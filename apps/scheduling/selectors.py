@@ -425,7 +425,7 @@ def slot_search(*, start, end, provider=None, visit_type=None, mode=None, locati
     """FREE future slots starting in [start, end) (at most MAX_SLOT_SEARCH_DAYS apart), in
     start order. The API reads them as rows, `.values(*SLOT_SEARCH_COLUMNS)` (what an answer
     shows; joins only the provider's user, for the name, and the location), one query per
-    page with the total (apps/scheduling/pagination.py). The FREE-only partial indexes of
+    page with the total (apps/core/api/pagination.py). The FREE-only partial indexes of
     migration 0004 serve it: (provider_id, start) for one provider, (start, provider_id) for
     any provider."""
     return free_slots(provider=provider, location=location, mode=mode or None, visit_type=visit_type, start=start, end=end,

@@ -5,13 +5,11 @@ The list outputs (slots, requests, visits) render through a plan built once per 
 _Planned): DRF's generic path walks each field through get_attribute and rebuilds a
 ModelSerializer's fields for every request, which dominated the slot search's CPU time."""
 import datetime
-import functools
 
-from django.conf import settings
 from django.utils import timezone
-from rest_framework import ISO_8601, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
+from apps.core.api.serializers import build_row_plan, render_row
 from apps.patients.models import Patient
 from apps.scheduling.models import Location, Mode, Provider, Severity, Visit, VisitRequest, VisitSlot, VisitType
 from apps.scheduling.selectors import MAX_SLOT_SEARCH_DAYS
@@ -48,12 +46,7 @@ class _Planned(serializers.Serializer):
     def row_plan(cls):
         """[(name, row key, kind, to_representation)] with kind "str", "datetime" or "field"."""
         if cls.__dict__.get("_row_plan") is None:
-            plan = []
-            for name, field in cls().fields.items():
-                if field.write_only or isinstance(field, serializers.SerializerMethodField):
-                    raise TypeError(f"{cls.__name__}.{name}: rows need plain fields")
-                plan.append((name, "__".join(field.source_attrs), _row_kind(field), field.to_representation))
-            cls._row_plan = plan
+            cls._row_plan = build_row_plan(cls)
         return cls._row_plan
 
     def to_representation(self, instance):
@@ -73,49 +66,7 @@ class _Planned(serializers.Serializer):
         return ret
 
     def _row_representation(self, row):
-        converters = self.__dict__.get("_row_converters")
-        if converters is None:  # once per serializer instance: a list's child renders every row
-            converters = self._row_converters = self._make_row_converters()
-        ret = {}
-        for name, key, convert in converters:
-            value = row[key]
-            ret[name] = None if value is None else convert(value)
-        return ret
-
-    def _make_row_converters(self):
-        tz = timezone.get_current_timezone() if settings.USE_TZ else None
-        converters = []
-        for name, key, kind, to_representation in self.row_plan():
-            if kind == "str":
-                converters.append((name, key, str))
-            elif kind == "datetime" and tz is not None:
-                converters.append((name, key, functools.partial(_iso_datetime, tz=tz, fallback=to_representation)))
-            else:
-                converters.append((name, key, to_representation))
-        return converters
-
-
-def _iso_datetime(value, *, tz, fallback):
-    """DRF's DateTimeField.to_representation with ISO 8601 output for an aware datetime: in
-    the current timezone, "Z" for UTC. Anything else goes to the field itself."""
-    if not isinstance(value, datetime.datetime) or value.tzinfo is None:
-        return fallback(value)
-    text = value.astimezone(tz).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _row_kind(field):
-    """How _Planned renders a field's value from a row: "str" where DRF's own
-    to_representation is str() (CharField, UUIDField in its default format), "datetime" for
-    a DateTimeField writing ISO 8601 in the current timezone, "field" (the field's own
-    to_representation) for everything else."""
-    kind = type(field)
-    if kind is serializers.CharField or (kind is serializers.UUIDField and field.uuid_format == "hex_verbose"):
-        return "str"
-    if (kind is serializers.DateTimeField and not hasattr(field, "timezone")
-            and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601):
-        return "datetime"
-    return "field"
+        return render_row(self, row)
 
 
 # --- reference data -------------------------------------------------------------------------

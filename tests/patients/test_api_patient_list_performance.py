@@ -1,6 +1,6 @@
 """The patients list's cost guards (bench/http.py measures the rest): a fixed number of queries
 whatever the page size, one audit row per patient shown, and PatientOutput's fast
-representation identical to DRF's generic one."""
+representations (of a patient, and of a row for the list) identical to DRF's generic one."""
 import datetime
 
 import pytest
@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from apps.audit.models import AccessLog
+from apps.patients.models import Patient
 from apps.patients.serializers import PatientOutput
 from tests.factories import PatientFactory, PortalPatientFactory
 
-# API key lookup, COUNT for pagination, the page, and the one audit INSERT. (Served for real,
-# the INSERT also has its BEGIN and COMMIT; inside the test's transaction those do not appear.)
-LIST_QUERIES = 4
+# API key lookup, the page with its total (RowsPagination), and the one audit INSERT.
+LIST_QUERIES = 3
 
 
 def _list(api_client, raw, page_size):
@@ -69,3 +69,25 @@ def test_fast_patient_output_matches_drf_generic_representation():
         assert PatientOutput(patient).data == dict(generic)
         assert list(PatientOutput(patient).data) == list(generic)
     assert PatientOutput(with_login).data["has_portal_login"] is True
+
+    rows = {row["id"]: row for row in Patient.objects.for_rows().values(*PatientOutput.row_columns())}
+    for patient in (full, sparse, with_login):
+        generic = serializers.ModelSerializer.to_representation(PatientOutput(), patient)
+        from_row = PatientOutput(rows[patient.pk]).data
+        assert from_row == dict(generic)
+        assert list(from_row) == list(generic)
+
+
+@pytest.mark.django_db
+def test_patient_list_shows_each_patient_as_retrieve_does(api_client, api_key_factory):
+    PatientFactory(middle_name="Q", quiet_hours_start=datetime.time(21, 0), quiet_hours_end=datetime.time(7, 30))
+    PortalPatientFactory()
+    _, raw = api_key_factory("patients:read")
+
+    response, _ = _list(api_client, raw, 10)
+
+    assert response.json()["count"] == 2
+    for item in response.json()["results"]:
+        one = api_client.get(f"/api/v1/patients/{item['id']}/", HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        assert one.json() == item
+    assert sorted(item["has_portal_login"] for item in response.json()["results"]) == [False, True]

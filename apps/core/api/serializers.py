@@ -22,10 +22,23 @@ request (the exact types in CONTEXT_FREE_FIELDS, ListField/DictField of those, a
 SerializerMethodField). Any other field (a nested serializer, a hyperlink, a file URL, a custom
 field class) makes the class use DRF's generic path, unchanged. So does a serializer whose
 fields vary per instance (an overridden `get_fields` or `__init__`): do not use the mixin there.
+
+Rows: a dict (a row of `values(*cls.row_columns())`, see RowsPagination in
+apps/core/api/pagination.py) is read by key, the key being the field's source with "__" for "."
+(`provider.user.full_name` -> `provider__user__full_name`), so a list can skip model instances.
+Classes with a SerializerMethodField or a relation field cannot render rows (row_plan raises
+TypeError). Field types whose output is a plain function of the value are applied directly
+(`row_kind`); the tests compare row output with DRF's fields.
 """
-from rest_framework import serializers
+import datetime
+import functools
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 # Exact classes (not subclasses, which may read the context) whose to_representation depends on
 # the value and settings only.
@@ -92,7 +105,24 @@ class PlannedRepresentationMixin:
                 steps.append((_FIELD, name, field))
         return (model, steps)
 
+    _row_plan = None
+
+    @classmethod
+    def row_plan(cls):
+        """[(name, row key, kind, to_representation)], built once per class (see row_kind)."""
+        plan = cls.__dict__.get("_row_plan")
+        if plan is None:
+            plan = cls._row_plan = build_row_plan(cls)
+        return plan
+
+    @classmethod
+    def row_columns(cls):
+        """The keys a row must hold: pass them to values() (annotate what is not a column)."""
+        return [key for _, key, _, _ in cls.row_plan()]
+
     def to_representation(self, instance):
+        if isinstance(instance, dict):
+            return render_row(self, instance)
         plan = self.representation_plan()
         if plan is None:
             return super().to_representation(instance)
@@ -118,4 +148,67 @@ class PlannedRepresentationMixin:
         return ret
 
 
-__all__ = ["CONTEXT_FREE_FIELDS", "PlannedRepresentationMixin"]
+def build_row_plan(serializer_class):
+    """[(name, row key, kind, to_representation)] for each readable field of the class. Rows
+    hold values, so a field that needs an object (a method field, a relation) or may read the
+    request is refused with TypeError."""
+    plan = []
+    for name, field in serializer_class().fields.items():
+        if field.write_only:
+            continue
+        if isinstance(field, (serializers.SerializerMethodField, serializers.RelatedField)) or not _context_free(field):
+            raise TypeError(f"{serializer_class.__name__}.{name}: rows need plain fields")
+        plan.append((name, "__".join(field.source_attrs), row_kind(field), field.to_representation))
+    return plan
+
+
+def render_row(serializer, row):
+    """`row` rendered by `serializer`'s row_plan; the converters are made once per serializer
+    instance (a list's child renders every row of the page)."""
+    converters = serializer.__dict__.get("_row_converters")
+    if converters is None:
+        converters = serializer._row_converters = row_converters(type(serializer).row_plan())
+    ret = {}
+    for name, key, convert in converters:
+        value = row[key]
+        ret[name] = None if value is None else convert(value)
+    return ret
+
+
+def row_kind(field):
+    """How a field's value is rendered from a row: "str" where DRF's own to_representation is
+    str() (CharField, UUIDField in its default format), "datetime" for a DateTimeField writing
+    ISO 8601 in the current timezone, "field" (the field's own to_representation) otherwise."""
+    kind = type(field)
+    if kind is serializers.CharField or (kind is serializers.UUIDField and field.uuid_format == "hex_verbose"):
+        return "str"
+    if (kind is serializers.DateTimeField and not hasattr(field, "timezone")
+            and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601):
+        return "datetime"
+    return "field"
+
+
+def row_converters(plan):
+    """[(name, key, convert)] for a row plan, in the current timezone."""
+    tz = timezone.get_current_timezone() if settings.USE_TZ else None
+    converters = []
+    for name, key, kind, to_representation in plan:
+        if kind == "str":
+            converters.append((name, key, str))
+        elif kind == "datetime" and tz is not None:
+            converters.append((name, key, functools.partial(_iso_datetime, tz=tz, fallback=to_representation)))
+        else:
+            converters.append((name, key, to_representation))
+    return converters
+
+
+def _iso_datetime(value, *, tz, fallback):
+    """DRF's DateTimeField.to_representation with ISO 8601 output for an aware datetime: in
+    the current timezone, "Z" for UTC. Anything else goes to the field itself."""
+    if not isinstance(value, datetime.datetime) or value.tzinfo is None:
+        return fallback(value)
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+__all__ = ["CONTEXT_FREE_FIELDS", "PlannedRepresentationMixin", "build_row_plan", "render_row", "row_converters", "row_kind"]

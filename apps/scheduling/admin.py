@@ -1,7 +1,10 @@
 """Admin: clinic admins edit configuration (locations, providers, visit types, availability,
 time off, triage rules). Slots, requests and visits are read-only here: they change only
-through the services (locks, transitions, events, notifications)."""
-from django.contrib import admin
+through the services (locks, transitions, events, notifications). An availability edit
+regenerates the slots it concerns at once (RegeneratesSlotsMixin)."""
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
 
 from apps.audit.admin import AuditedModelAdmin
 from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
@@ -9,12 +12,64 @@ from apps.scheduling.models import (
     AvailabilityException, AvailabilityWindow, Location, Provider, RequestEvent, SlotEvent, TriageRule, Visit,
     VisitEvent, VisitRequest, VisitSlot, VisitType,
 )
+from apps.scheduling.services import slots_generate
+
+
+class RegeneratesSlotsMixin:
+    """Availability edited here takes effect at once: after a save (the object and its inlines)
+    or a delete, the slots of the providers it concerns are generated again, so FREE slots the
+    availability no longer produces are retired and those it produces again come back
+    (slots_generate). Runs in the admin's transaction: the edit and its slots commit together.
+    Subclasses say which providers an edit concerns (none when nothing relevant changed)."""
+
+    def providers_concerned(self, obj, form=None, formsets=()):
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._regenerate(request, self.providers_concerned(form.instance, form, formsets))
+
+    def delete_model(self, request, obj):
+        concerned = self.providers_concerned(obj)
+        super().delete_model(request, obj)
+        self._regenerate(request, concerned)
+
+    def delete_queryset(self, request, queryset):
+        concerned = set().union(*(self.providers_concerned(obj) for obj in queryset))
+        super().delete_queryset(request, queryset)
+        self._regenerate(request, concerned)
+
+    def _regenerate(self, request, provider_ids):
+        provider_ids = set(provider_ids) - {None}
+        if not provider_ids:
+            return
+        result = slots_generate(providers=sorted(provider_ids, key=str))
+        if result.created or result.retired or result.blocked:
+            self.message_user(request, f"Slots updated: {result.created} created, {result.retired} retired as no longer "
+                                       f"in availability, {result.blocked} blocked for time off.", messages.INFO)
+
+
+def _concerned_by_provider_field(obj, form):
+    """The object's provider, and its former one when the form moved it to another."""
+    concerned = {obj.provider_id}
+    if form is not None and "provider" in form.changed_data:
+        concerned.add(form.initial.get("provider"))
+    return concerned
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
     list_display = ["name", "timezone", "phone", "is_active"]
     list_filter = ["is_active"]
+
+    def providers_concerned(self, obj, form=None, formsets=()):
+        if form is not None and not {"is_active", "timezone"} & set(form.changed_data):
+            return set()
+        # Providers with windows here, and those with FREE slots here still to retire.
+        return set(Provider.objects.filter(
+            Q(windows__location=obj)
+            | Q(slots__location=obj, slots__status=VisitSlot.Status.FREE, slots__start__gt=timezone.now())
+        ).values_list("pk", flat=True))
 
 
 @admin.register(VisitType)
@@ -30,7 +85,7 @@ class AvailabilityWindowInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
     list_display = ["__str__", "specialty", "credentials", "licensed_states", "is_active"]
     list_filter = ["is_active", "specialty"]
     search_fields = ["user__email", "user__full_name", "specialty"]
@@ -46,22 +101,34 @@ class ProviderAdmin(admin.ModelAdmin):
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def providers_concerned(self, obj, form=None, formsets=()):
+        # Activation or its windows (the inline); not its name or specialty.
+        if form is not None and "is_active" not in form.changed_data and not any(f.has_changed() for f in formsets):
+            return set()
+        return {obj.pk}
+
 
 @admin.register(AvailabilityWindow)
-class AvailabilityWindowAdmin(admin.ModelAdmin):
+class AvailabilityWindowAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
     list_display = ["provider", "weekday", "start_time", "end_time", "location", "mode", "slot_minutes", "effective_from", "effective_to"]
     list_filter = ["weekday", "mode", "location"]
     list_select_related = ["provider__user", "location"]
 
+    def providers_concerned(self, obj, form=None, formsets=()):
+        return _concerned_by_provider_field(obj, form)
+
 
 @admin.register(AvailabilityException)
-class AvailabilityExceptionAdmin(admin.ModelAdmin):
-    """Time off entered here stops new slots at once; FREE slots already generated inside it
-    are BLOCKED by the next slot generation run (the staff service blocks them at once)."""
+class AvailabilityExceptionAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
+    """Time off entered here stops new slots and BLOCKS the FREE slots inside it at once (slot
+    generation runs on save). Deleting time off does not unblock slots: staff do that."""
 
     list_display = ["provider", "start", "end", "reason"]
     list_select_related = ["provider__user"]
     date_hierarchy = "start"
+
+    def providers_concerned(self, obj, form=None, formsets=()):
+        return _concerned_by_provider_field(obj, form)
 
 
 @admin.register(TriageRule)

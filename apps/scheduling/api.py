@@ -114,13 +114,14 @@ class SlotViewSet(_SchedulingViewSet):
     def retrieve(self, request, pk=None):
         return Response(SlotOutput(selectors.slot_get(pk)).data)
 
-    @extend_schema(summary="Generate FREE slots from availability (idempotent)", request=SlotGenerateInput,
+    @extend_schema(summary="Generate slots from availability, retiring FREE slots it no longer produces (idempotent)",
+                   request=SlotGenerateInput,
                    responses={200: SlotGenerateOutput, 400: _ERRORS[400]})
     @action(detail=False, methods=["post"])
     def generate(self, request):
         data = _parse(SlotGenerateInput, request.data)
         result = services.slots_generate(days=data.get("days"), providers=data.get("providers"))
-        return Response(SlotGenerateOutput({"created": result.created, "blocked": result.blocked}).data)
+        return Response(SlotGenerateOutput(result).data)
 
     @extend_schema(summary="Block a FREE or HELD slot", request=ReasonInput, responses={200: SlotOutput, **_ERRORS})
     @action(detail=True, methods=["post"])

@@ -132,12 +132,13 @@ class SlotSearchInput(serializers.Serializer):
 class SlotGenerateInput(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=366, required=False, help_text="Horizon in days (default: the clinic's, 60).")
     providers = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), many=True, required=False,
-                                                   help_text="Only these providers (default: every active provider).")
+                                                   help_text="Only these providers (default: every active provider, and inactive ones with FREE slots to retire).")
 
 
 class SlotGenerateOutput(serializers.Serializer):
-    created = serializers.IntegerField()
-    blocked = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="Slots made bookable: new ones, and retired ones back in availability.")
+    blocked = serializers.IntegerField(help_text="FREE slots blocked for the provider's time off.")
+    retired = serializers.IntegerField(help_text="FREE slots no longer in availability: deleted, or blocked when they have history.")
 
 
 class ReasonInput(serializers.Serializer):

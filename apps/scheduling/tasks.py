@@ -28,8 +28,9 @@ def remind_expiring_offers():
 
 @shared_task(name="scheduling.generate_slots", time_limit=1800, soft_time_limit=1700)
 def generate_slots(days=None):
-    """Nightly: extend the slot horizon (idempotent)."""
+    """Nightly: extend the slot horizon and retire FREE slots availability no longer produces
+    (idempotent)."""
     from apps.scheduling.services import slots_generate
 
     result = slots_generate(days=days)
-    return {"created": result.created, "blocked": result.blocked}
+    return {"created": result.created, "blocked": result.blocked, "retired": result.retired}

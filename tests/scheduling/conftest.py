@@ -1,4 +1,5 @@
 import datetime
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -72,3 +73,12 @@ def default_triage_rules(db):
     if not TriageRule.objects.exists():
         importlib.import_module("apps.scheduling.migrations.0003_default_triage_rules").load(django_apps, None)
     return TriageRule.objects.all()
+
+
+@pytest.fixture
+def without_channel_layer():
+    """Real-time publishing is not what the race tests measure: keep their threads off the
+    channel layer (board events and notifications are dropped)."""
+    with mock.patch("apps.scheduling.events.get_channel_layer", return_value=None), \
+            mock.patch("apps.messaging.events.get_channel_layer", return_value=None):
+        yield

@@ -1,7 +1,6 @@
 """Races through the HTTP API on PostgreSQL: real threads, a barrier, exact winner counts, and
 never a 500."""
 import datetime
-from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -13,17 +12,10 @@ from tests.scheduling.api_support import API, FULL_SCOPES, keyed
 from tests.scheduling.factories import LocationFactory, ProviderFactory, SlotFactory, VisitTypeFactory
 from tests.scheduling.test_races import Crowd
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("without_channel_layer")]
 
 THREADS = 20
 TRIALS = 3
-
-
-@pytest.fixture(autouse=True)
-def _no_channel_layer():
-    with mock.patch("apps.scheduling.events.get_channel_layer", return_value=None), \
-            mock.patch("apps.messaging.events.get_channel_layer", return_value=None):
-        yield
 
 
 @pytest.fixture

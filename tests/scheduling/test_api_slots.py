@@ -140,7 +140,7 @@ def test_generate_materialises_slots_once(integrator, provider, location):
     second = integrator.post(url, {"days": 14}, format="json")
 
     assert first.status_code == 200 and first.json()["created"] >= 6
-    assert second.json() == {"created": 0, "blocked": 0}
+    assert second.json() == {"created": 0, "blocked": 0, "retired": 0}
     assert VisitSlot.objects.filter(provider=provider).count() == first.json()["created"]
 
 

@@ -3,7 +3,6 @@ domain error for the losers, and no slot ever holds two active visits."""
 import datetime
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -16,15 +15,7 @@ from apps.scheduling.selectors import slots_with_two_active_visits
 from tests.scheduling.factories import LocationFactory, ProviderFactory, SlotFactory, VisitRequestFactory, VisitTypeFactory
 from tests.factories import PortalPatientFactory, StaffFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_channel_layer():
-    # Real-time publishing is not what these tests measure; keep threads off the network.
-    with mock.patch("apps.scheduling.events.get_channel_layer", return_value=None), \
-            mock.patch("apps.messaging.events.get_channel_layer", return_value=None):
-        yield
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("without_channel_layer")]
 
 
 class Crowd:

@@ -6,7 +6,8 @@ from apps.scheduling.services import slots_generate
 
 
 class Command(BaseCommand):
-    help = "Materialise FREE visit slots from provider availability (idempotent; never touches held or booked slots)."
+    help = ("Bring visit slots in line with provider availability: create FREE slots, retire FREE slots it no longer "
+            "produces (idempotent; never touches held or booked slots).")
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=None, help=f"Horizon in days (default {settings.SCHEDULING_HORIZON_DAYS}).")
@@ -21,4 +22,5 @@ class Command(BaseCommand):
             if len(providers) != len(set(provider)):
                 raise CommandError("Unknown provider id.")
         result = slots_generate(days=days, providers=providers)
-        self.stdout.write(f"Created {result.created} slot(s); blocked {result.blocked} for time off.")
+        self.stdout.write(f"Created {result.created} slot(s); retired {result.retired} no longer in availability; "
+                          f"blocked {result.blocked} for time off.")

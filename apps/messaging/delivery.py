@@ -22,7 +22,8 @@ How a row is never sent twice, even when workers die
    lookup() finds it (local outbox: the entry with that attempt id; Twilio: a recent message
    to that number with that body). Then the row becomes SENT without a new provider call.
    Only when the backend says the attempt never arrived is the message sent again; when it
-   cannot tell now, the row waits and retries.
+   cannot tell now (the lookup itself fails), that counts as an attempt: the row waits and
+   retries with backoff, and ends FAILED after MESSAGING_MAX_ATTEMPTS without a resend.
    Email cannot be looked up (SMTP has no query), so a lost email attempt is sent again:
    email is at-least-once. In-app delivery writes the Notification and SENT in one
    transaction, so it is exactly-once without any of this.
@@ -215,6 +216,32 @@ def _reconcile(message, sender):
     return None
 
 
+def _lookup_failed(message, token, exc):
+    """The provider could not say whether an earlier attempt reached it. That costs an attempt
+    like a transient send failure (recorded, same backoff, FAILED after MESSAGING_MAX_ATTEMPTS):
+    otherwise a row whose lookups keep failing would come back forever. Nothing is sent, and
+    the earlier attempt stays UNKNOWN, so the next claim asks again before any resend."""
+    error = TransientSendError(f"provider lookup failed: {exc}", code=exc.code, http_status=exc.http_status)
+    with transaction.atomic():
+        attempt = _start_attempt(message, token)
+        if attempt is None:
+            return None
+        # TRANSIENT, not UNKNOWN: this attempt made no send, so there is nothing of it to look up.
+        return _finish(message, token, attempt, outcome=Outcome.TRANSIENT, error=error)
+
+
+def _start_attempt(message, token):
+    """Count an attempt and record it, if the claim is still ours (inside the caller's
+    transaction). Returns the DeliveryAttempt, or None when the claim was lost."""
+    if not OutboundMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING).update(
+        claimed_at=timezone.now(), attempts=F("attempts") + 1
+    ):
+        return None
+    attempt = DeliveryAttempt.objects.create(message=message, number=message.attempts + 1, claim_token=token)
+    message.attempts += 1
+    return attempt
+
+
 def _deliver_in_app(message, token, now):
     """The Notification and SENT commit together: exactly once, no provider involved."""
     from apps.messaging.services import notify
@@ -260,7 +287,7 @@ def outbox_send_claimed(*, message_id, token, backends=None):
     try:
         previous = _reconcile(message, sender) if message.attempts else None
     except TransientSendError as exc:
-        return _finish(message, token, None, outcome=Outcome.TRANSIENT, error=exc)
+        return _lookup_failed(message, token, exc)
     if previous is not None:
         attempt, result = previous
         attempt.outcome = Outcome.SUCCESS  # it did reach the provider
@@ -268,12 +295,9 @@ def outbox_send_claimed(*, message_id, token, backends=None):
 
     # Write-ahead: the claim is still ours and the attempt exists before the provider call.
     with transaction.atomic():
-        if not OutboundMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING).update(
-            claimed_at=timezone.now(), attempts=F("attempts") + 1
-        ):
-            return None
-        attempt = DeliveryAttempt.objects.create(message=message, number=message.attempts + 1, claim_token=token)
-    message.attempts += 1
+        attempt = _start_attempt(message, token)
+    if attempt is None:
+        return None
 
     try:
         result = sender.send(to=message.to, body=message.body, subject=message.subject, message_id=message.pk, attempt_id=attempt.pk)

@@ -107,6 +107,18 @@ def _classify_twilio(exc):
     return PermanentSendError(message, code=code, http_status=status)
 
 
+def _lookup_error(exc):
+    """A failed message-list call as a TransientSendError that says what failed. A non-200 page
+    comes as TwilioException("Unable to fetch page", response), not as TwilioRestException."""
+    status = getattr(exc, "status", None)
+    if status is None and len(exc.args) > 1:
+        status = getattr(exc.args[1], "status_code", None)
+    if status is not None:
+        code = getattr(exc, "code", None) or status
+        return TransientSendError(f"Twilio {status} error {code}", code=code, http_status=status)
+    return TransientSendError(f"network error: {type(exc).__name__}", code="network")
+
+
 class TwilioSMS:
     name = "twilio"
 
@@ -141,14 +153,11 @@ class TwilioSMS:
         """Recent messages to `to` from our number with the same body, created after the attempt
         started (minus clock skew). Twilio has no idempotency key for Messages, so this is how a
         lost attempt is found."""
-        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-
         try:
             recent = self.client.messages.list(to=to, from_=self.from_number, limit=20, page_size=20)
-        except (TwilioRestException, TwilioServiceException) as exc:
-            raise TransientSendError("lookup failed", code=getattr(exc, "code", ""), http_status=getattr(exc, "status", None)) from exc
         except Exception as exc:
-            raise TransientSendError(f"lookup failed: {type(exc).__name__}", code="network") from exc
+            # Whatever went wrong, the answer may come next time: never a reason to resend.
+            raise _lookup_error(exc) from exc
         earliest = since - timedelta(minutes=2)
         for message in recent:
             if message.body == body and (message.date_created is None or message.date_created >= earliest):

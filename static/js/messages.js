@@ -1,6 +1,7 @@
 // Secure messages, live over /ws/messages/: on a thread page new messages are appended without
 // a reload, the page is marked read while it is visible, and "typing" is shown; on an inbox
-// page unread badges update and a banner offers to refresh when a thread not on the page moves.
+// page unread badges update (and the header's Messages badge, on both kinds of page) and a banner
+// offers to refresh when a thread not on the page moves.
 (function () {
   "use strict";
   var body = document.body;
@@ -75,7 +76,21 @@
     if (!mine && document.visibilityState === "visible") send({ action: "read", thread: threadId });
   }
 
+  // The header's Messages badge counts the same threads as the socket's "unread" total
+  // (threads.selectors: staff_unread_thread_count / patient_unread_thread_count).
+  function setNavUnread(n) {
+    document.querySelectorAll("[data-nav-unread]").forEach(function (b) {
+      b.textContent = String(n);
+      b.hidden = !n;
+    });
+    document.querySelectorAll("[data-nav-unread-label]").forEach(function (l) {
+      var name = l.getAttribute("data-nav-unread-label");
+      l.textContent = n ? name + ", " + n + " unread" : name;
+    });
+  }
+
   function setInboxUnread(n) {
+    setNavUnread(n);
     document.querySelectorAll("[data-inbox-unread]").forEach(function (b) {
       if (side === "patient") {
         b.textContent = n + " unread";

@@ -1,5 +1,6 @@
 """Helpers for the delivery tests (outbox, Twilio fakes, signed webhook posts). Not a test
 module; imported by tests/messaging/test_*.py of the delivery work."""
+import datetime
 import json
 import logging
 import uuid
@@ -103,3 +104,19 @@ def run_due(*, backends=None, now=None):
     from apps.messaging.delivery import outbox_deliver_due
 
     return outbox_deliver_due(backends=backends, now=now)
+
+
+def deliver_until_settled(backends, row, *, rounds=10):
+    """Run the periodic delivery job as time passes: each round jumps to the row's next
+    attempt time, until the row is no longer PENDING."""
+    from apps.messaging.delivery import outbox_deliver_due
+    from apps.messaging.models import OutboundMessage
+
+    now = timezone.now()
+    for _ in range(rounds):
+        outbox_deliver_due(backends=backends, now=now)
+        row.refresh_from_db()
+        if row.status != OutboundMessage.Status.PENDING:
+            return row
+        now = row.next_attempt_at + datetime.timedelta(seconds=1)
+    return row

@@ -10,7 +10,7 @@ from apps.messaging.delivery import backoff_seconds, outbox_deliver_due
 from apps.messaging.models import Channel, DeliveryAttempt, OutboundMessage, SmsOptOut
 from apps.messaging.outbox import message_enqueue
 from apps.messaging.sms import LocalOutboxSMS, TwilioSMS, get_sms_backend
-from tests.messaging.outbox_helpers import FakeTwilioHttp, no_kick, twilio_backends, twilio_settings  # noqa: F401
+from tests.messaging.outbox_helpers import deliver_until_settled, FakeTwilioHttp, no_kick, twilio_backends, twilio_settings  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("no_kick")
 S = OutboundMessage.Status
@@ -18,18 +18,6 @@ S = OutboundMessage.Status
 
 def queue_sms(patient, key="k"):
     return message_enqueue(kind="follow_up", patient=patient, dedupe_key=key, channels=[Channel.SMS])[0]
-
-
-def deliver_until_settled(backends, row, *, rounds=10):
-    """Run the periodic job as time passes: each round jumps to the row's next attempt time."""
-    now = timezone.now()
-    for _ in range(rounds):
-        outbox_deliver_due(backends=backends, now=now)
-        row.refresh_from_db()
-        if row.status != S.PENDING:
-            return row
-        now = row.next_attempt_at + datetime.timedelta(seconds=1)
-    return row
 
 
 def test_500_500_503_then_success_sends_exactly_one_sms_in_four_attempts(patient):
@@ -150,8 +138,9 @@ def test_lookup_failure_waits_instead_of_resending(patient):
     outbox_deliver_due(backends=backends, now=row.next_attempt_at + datetime.timedelta(seconds=1))
     row.refresh_from_db()
 
-    assert row.status == S.PENDING and row.attempts == 1
-    assert row.delivery_attempts.get().outcome == "unknown"
+    # The failed lookup counts as an attempt (tests/messaging/test_delivery_lookup_failures.py).
+    assert row.status == S.PENDING and row.attempts == 2 and len(fake.posts) == 1
+    assert [a.outcome for a in row.delivery_attempts.order_by("number")] == ["unknown", "transient"]
 
 
 def test_status_callback_url_carries_the_attempt_id(patient, settings):

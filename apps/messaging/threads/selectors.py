@@ -150,6 +150,26 @@ def staff_unread_thread_count(*, status="open"):
     return qs.count()
 
 
+def nav_unread_thread_count(user, *, patient=None):
+    """The Messages nav badge: how many threads are unread on this user's side, in one query,
+    through the two counts above. None, without any query, for whoever may not see threads:
+    anonymous, staff without a verified second factor or messaging.view_thread. A patient's
+    count is of their own threads: `patient` when the page already loaded the record, else a
+    subquery on the user's active record (none yet: 0)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    if user.is_staff:
+        # is_verified() first: it reads the session, has_perm may query permissions.
+        if not (user.is_clinic_staff and user.is_verified() and user.has_perm(VIEW_PERM)):
+            return None
+        return staff_unread_thread_count()
+    if patient is None:
+        from apps.patients.models import Patient
+
+        patient = Patient.objects.active().filter(user=user).order_by().values("pk")[:1]
+    return patient_unread_thread_count(patient)
+
+
 def staff_inbox_counts(user):
     """Counts for the inbox tabs (open threads), in one query."""
     open_threads = Thread.objects.filter(status=Thread.Status.OPEN)

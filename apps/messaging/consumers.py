@@ -1,4 +1,9 @@
-"""/ws/notifications/: a signed-in user's in-app notifications, live."""
+"""/ws/notifications/: a signed-in user's in-app notifications, live.
+
+A transaction's events arrive as one channel-layer message, {"type": "notification.events",
+"events": [...]} (apps.messaging.events), and each goes to the browser as its own frame, as
+before. Single events ({"type": "notification.new", ...}) are still accepted, from a process
+running the previous version during a deploy."""
 import asyncio
 
 from channels.db import database_sync_to_async
@@ -91,3 +96,10 @@ class NotificationConsumer(ClinicJsonConsumer):
     async def notification_unread(self, event):
         self.unread = event["unread"]
         await self.send_json({"type": "unread", "unread": event["unread"]})
+
+    async def notification_events(self, message):
+        handlers = {"notification.new": self.notification_new, "notification.unread": self.notification_unread}
+        for event in message.get("events") or []:
+            handler = handlers.get(event.get("type")) if isinstance(event, dict) else None
+            if handler is not None:
+                await handler(event)

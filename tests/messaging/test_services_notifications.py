@@ -35,6 +35,11 @@ def user(db):
     return UserFactory()
 
 
+def batch(user, *sent_events):
+    """What the user's group receives for a transaction: one message carrying its events."""
+    return (f"user.{user.pk}", {"type": events.BATCH_TYPE, "events": list(sent_events)})
+
+
 def test_notify_creates_the_row(user, layer):
     notification = services.notify(user=user, kind="offer_made", title="New times offered", body="Pick one", link="/portal/", data={"n": 3}, urgent=True)
 
@@ -55,9 +60,10 @@ def test_notify_publishes_only_after_commit(user, layer, django_capture_on_commi
         notification = services.notify(user=user, kind="offer_made", title="New times offered")
         assert layer.sent == []
 
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert layer.sent == [(f"user.{user.pk}", {"type": "notification.new", "notification": notification.as_event()})]
+    assert callbacks
+    for callback in callbacks:
+        callback()
+    assert layer.sent == [batch(user, {"type": "notification.new", "notification": notification.as_event()})]
 
 
 def test_notify_publishes_nothing_when_the_transaction_rolls_back(user, layer, django_capture_on_commit_callbacks):
@@ -75,7 +81,7 @@ def test_the_event_carries_no_more_than_the_row(user, layer, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         notification = services.notify(user=user, kind="k", title="T", body="B", link="/x/")
 
-    event = layer.sent[0][1]["notification"]
+    (event,) = [e["notification"] for e in layer.sent[0][1]["events"]]
     assert event == {
         "id": str(notification.pk), "kind": "k", "title": "T", "body": "B", "link": "/x/", "urgent": False,
         "created_at": notification.created_at.isoformat(), "read": False,
@@ -94,8 +100,8 @@ def test_the_event_reaches_the_users_group_on_a_real_layer(settings, user, djang
         notification = services.notify(user=user, kind="k", title="Hello")
 
     message = async_to_sync(channel_layer.receive)(mine)
-    assert message["type"] == "notification.new"
-    assert message["notification"]["id"] == str(notification.pk)
+    assert message["type"] == "notification.events"
+    assert [(e["type"], e["notification"]["id"]) for e in message["events"]] == [("notification.new", str(notification.pk))]
     assert channel_layer.channels.get(theirs) is None or channel_layer.channels[theirs].qsize() == 0
 
 
@@ -142,7 +148,7 @@ def test_mark_read_is_idempotent_and_publishes_the_new_count(user, layer, django
     assert (first, second) == (1, 0)
     notification.refresh_from_db()
     assert notification.read_at is not None
-    assert layer.sent == [(f"user.{user.pk}", {"type": "notification.unread", "unread": 1})]
+    assert layer.sent == [batch(user, {"type": "notification.unread", "unread": 1})]
 
 
 def test_mark_read_refuses_another_users_notification(user, layer):
@@ -165,4 +171,4 @@ def test_mark_all_read_touches_only_the_users_notifications(user, layer, django_
     assert updated == 3
     assert unread_count(user) == 0
     assert Notification.objects.get(pk=theirs.pk).read_at is None
-    assert layer.sent == [(f"user.{user.pk}", {"type": "notification.unread", "unread": 0})]
+    assert layer.sent == [batch(user, {"type": "notification.unread", "unread": 0})]

@@ -178,18 +178,24 @@ def test_mark_read_never_moves_back(patient, front_desk):
 
 def test_live_events_are_published_only_after_commit(patient, front_desk, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr("apps.messaging.threads.events._send", lambda groups, event: sent.append((groups, event)))
+
+    class Layer:
+        async def group_send(self, group, message):
+            sent.append((group, message))
+
+    monkeypatch.setattr("apps.messaging.threads.events.get_channel_layer", Layer)
     thread = patient_thread(patient)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.message_post(thread=thread, body="Reply", author=front_desk)
     assert sent == []  # nothing leaves before the transaction commits
     for callback in callbacks:
         callback()
-    published = [(groups, e) for groups, e in sent if e["type"] == "thread.message"]
-    assert len(published) == 1
-    groups, event = published[0]
-    assert groups == [f"threads.patient.{patient.pk}", "threads.staff"]
-    assert "body" not in event and event["patient_id"] == str(patient.pk)
+    # One message per group for the transaction, each carrying the thread.message event.
+    assert [(group, message["type"]) for group, message in sent] == [
+        (f"threads.patient.{patient.pk}", "thread.events"), ("threads.staff", "thread.events")]
+    for _, message in sent:
+        (event,) = [e for e in message["events"] if e["type"] == "thread.message"]
+        assert "body" not in event and event["patient_id"] == str(patient.pk)
 
 
 # --- SMS ----------------------------------------------------------------------------------

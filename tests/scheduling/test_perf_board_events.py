@@ -1,16 +1,13 @@
-"""Board events: one channel-layer message per transaction and group (apps/scheduling/events.py),
-sent from one event loop per process, and forwarded by the board consumer one frame per event
-after one access check per message."""
-import asyncio
+"""Board events: one channel-layer message per transaction and group (apps/scheduling/events.py
+over apps/core/events.py, whose guard tests are tests/core/test_events.py), and the board
+consumer forwarding such a message one frame per event after one access check."""
 import datetime
 from unittest import mock
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from apps.scheduling import events
 from apps.scheduling.events import BATCH_TYPE, BOARD_GROUP, location_queue_group, publish_board
 from tests.scheduling.api_support import book  # noqa: F401
 from tests.scheduling.test_consumers_board import connected
@@ -23,14 +20,12 @@ def _own_layer(own_channel_layer):
 
 
 class _Layer:
-    """Records what is sent, and on which event loop."""
+    """Records what is sent."""
 
     def __init__(self):
         self.sent = []
-        self.loops = []
 
     async def group_send(self, group, message):
-        self.loops.append(asyncio.get_running_loop())
         self.sent.append((group, message))
 
 
@@ -63,78 +58,17 @@ def test_a_booking_sends_one_message_to_the_board_and_one_to_its_location(layer,
     assert [e["type"] for e in queue[0]["events"]] == ["visit.created"]
 
 
-@pytest.mark.django_db
-def test_nothing_is_sent_before_commit(layer, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        publish_board("slot.changed", _event(1))
-        publish_board("slot.changed", _event(2))
-
-    assert layer.sent == []
-    for callback in callbacks:
-        callback()
-    assert [[e["slot"]["id"] for e in m["events"]] for _, m in layer.sent] == [["s1", "s2"]]
-
-
-@pytest.mark.django_db
-def test_an_event_of_a_savepoint_rolled_back_is_not_sent(layer, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        publish_board("slot.changed", _event(1))
-        try:
-            with transaction.atomic():
-                publish_board("slot.changed", _event(2))
-                raise RuntimeError("rolled back")
-        except RuntimeError:
-            pass
-        publish_board("slot.changed", _event(3))
-        with transaction.atomic():  # a savepoint released: its event counts
-            publish_board("slot.changed", _event(4))
-
-    assert [[e["slot"]["id"] for e in m["events"]] for _, m in layer.sent] == [["s1", "s3", "s4"]]
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_transaction_rolled_back_sends_nothing_and_autocommit_sends_at_once(layer):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        publish_board("slot.changed", _event(1))
-        raise RuntimeError("rolled back")
-    assert layer.sent == []
-
-    publish_board("slot.changed", _event(2), location_id="loc")  # no transaction: committed already
+def test_an_event_of_a_rolled_back_savepoint_is_dropped_and_autocommit_sends_at_once(layer):
+    with transaction.atomic():
+        publish_board("slot.changed", _event(1), location_id="loc")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            publish_board("slot.changed", _event(2), location_id="loc")
+            raise RuntimeError("rolled back")
+    publish_board("slot.changed", _event(3))  # no transaction: committed already
 
     assert [(g, [e["slot"]["id"] for e in m["events"]]) for g, m in layer.sent] == [
-        (BOARD_GROUP, ["s2"]), (location_queue_group("loc"), ["s2"])]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_transactions_send_two_messages(layer):
-    for n in (1, 2):
-        with transaction.atomic():
-            publish_board("slot.changed", _event(n))
-            publish_board("slot.changed", _event(n + 10))
-
-    assert [[e["slot"]["id"] for e in m["events"]] for _, m in layer.sent] == [["s1", "s11"], ["s2", "s12"]]
-
-
-def test_a_redis_layer_is_used_from_one_event_loop_per_process():
-    fake = _Layer()
-    fake.__class__ = type("RedisPubSubChannelLayer", (_Layer,), {"__module__": "channels_redis.pubsub"})
-    with mock.patch("apps.scheduling.events.get_channel_layer", return_value=fake):
-        events._deliver([({"type": "slot.changed", **_event(1)}, None)])
-        events._deliver([({"type": "slot.changed", **_event(2)}, None)])
-
-    assert len(fake.sent) == 2
-    assert fake.loops[0] is fake.loops[1] is events._process_loop().loop
-
-
-def test_a_failed_send_is_logged_not_raised(caplog):
-    class Broken:
-        async def group_send(self, group, message):
-            raise ConnectionError("redis is down")
-
-    with mock.patch("apps.scheduling.events.get_channel_layer", return_value=Broken()):
-        events._deliver([({"type": "slot.changed", **_event(1)}, None)])
-
-    assert "board events not sent" in caplog.text
+        (BOARD_GROUP, ["s1"]), (location_queue_group("loc"), ["s1"]), (BOARD_GROUP, ["s3"])]
 
 
 # --- the consumer ---------------------------------------------------------------------------
@@ -167,18 +101,3 @@ def test_the_board_forwards_a_batch_as_frames_after_one_access_check(front_desk)
 
     run(scenario)
 
-
-def test_events_from_sync_code_under_an_event_loop_go_through_that_loop():
-    fake = _Layer()
-    fake.__class__ = type("RedisPubSubChannelLayer", (_Layer,), {"__module__": "channels_redis.pubsub"})
-
-    async def outer():
-        from asgiref.sync import sync_to_async
-
-        await sync_to_async(events._deliver)([({"type": "slot.changed", **_event(1)}, None)])
-        return asyncio.get_running_loop()
-
-    with mock.patch("apps.scheduling.events.get_channel_layer", return_value=fake):
-        loop = async_to_sync(outer)()
-
-    assert fake.loops == [loop]

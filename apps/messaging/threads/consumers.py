@@ -11,6 +11,12 @@ database, whatever group the event came through. Events in the channel layer car
 the message itself is read here and sent only to a socket that is watching that thread (its
 page is open), and that read is recorded in the audit log like a page view.
 
+A transaction's events arrive as one channel-layer message, {"type": "thread.events",
+"events": [...]} (apps.messaging.threads.events): each is handled, and re-checked, as if it
+came alone, so the page gets the frames it always got. Single events are still accepted
+(typing, sent by the consumers themselves, and a process running the previous version
+during a deploy).
+
 Client actions: {"action": "watch", "thread": id}, {"action": "read", "thread": id},
 {"action": "typing", "thread": id}.
 """
@@ -241,6 +247,16 @@ class ThreadConsumer(ClinicJsonConsumer):
             return
         unread, thread_unread = await database_sync_to_async(self._counts)(event["thread_id"])
         await self.send_json({"type": "unread", "unread": unread, "thread_id": event["thread_id"], "thread_unread": thread_unread})
+
+    async def thread_events(self, message):
+        handlers = {"thread.message": self.thread_message, "thread.updated": self.thread_updated, "thread.read": self.thread_read}
+        for event in message.get("events") or []:
+            handler = handlers.get(event.get("type")) if isinstance(event, dict) else None
+            if handler is None:
+                continue
+            await handler(event)
+            if not self.groups_joined:  # closed by a failed access check: nothing more goes out
+                return
 
     async def thread_typing(self, event):
         if event.get("sender") == self.channel_name or self.watching != event.get("thread_id"):

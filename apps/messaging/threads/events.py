@@ -5,32 +5,31 @@
 
 Events carry ids and states only, never a message body or a subject: the consumer re-checks
 the socket's access and reads what it forwards from the database (apps/messaging/threads/
-consumers.py), so no PHI travels through the channel layer."""
-from asgiref.sync import async_to_sync
+consumers.py), so no PHI travels through the channel layer.
+
+A transaction's events for one group go as one message, {"type": "thread.events",
+"events": [...]}, through apps/core/events.py; the consumer takes each event as if it came
+alone. Typing indicators are not stored and are sent by the consumer itself."""
 from channels.layers import get_channel_layer
-from django.db import transaction
+
+from apps.core.events import Publisher
 
 STAFF_GROUP = "threads.staff"
+BATCH_TYPE = "thread.events"
+
+# The layer is looked up by name when sending, so tests can replace get_channel_layer here.
+threads = Publisher("thread", batch_type=BATCH_TYPE, channel_layer=lambda: get_channel_layer())
 
 
 def patient_group(patient_id):
     return f"threads.patient.{patient_id}"
 
 
-def _send(groups, event):
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for group in groups:
-        async_to_sync(layer.group_send)(group, event)
-
-
 def publish_thread_event(thread, event_type, **fields):
     """{"type": event_type, "thread_id", "patient_id", **fields} to the thread's patient and
     to staff, once the current transaction commits."""
-    event = {"type": event_type, "thread_id": str(thread.pk), "patient_id": str(thread.patient_id), **fields}
-    groups = [patient_group(thread.patient_id), STAFF_GROUP]
-    transaction.on_commit(lambda: _send(groups, event))
+    payload = {"thread_id": str(thread.pk), "patient_id": str(thread.patient_id), **fields}
+    threads.publish([patient_group(thread.patient_id), STAFF_GROUP], event_type, payload)
 
 
 def publish_message(message):

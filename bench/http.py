@@ -377,6 +377,30 @@ def summarize(runs):
     }
 
 
+def feasibility_line(minimal, whoami, endpoint, target, label):
+    """Whether `target` (a requests/s ratio to the minimal endpoint) can be reached when the
+    server is CPU-bound, from figures of one run. Budget: the minimal endpoint's server CPU /
+    target. Floor: whoami's app CPU (middleware, DRF dispatch, API-key authentication with its
+    query, a rendered answer: all of which `label` repeats) + `label`'s own database CPU. A floor
+    above the budget means no work on the endpoint's own code can meet the target here."""
+    budget = (minimal["app_cpu"] + minimal["db_cpu"]) / target
+    floor = whoami["app_cpu"] + endpoint["db_cpu"]
+    verdict = "out of reach on this machine" if floor > budget else "not excluded by this bound"
+    return (f"CPU budget for {label} at {target:.0%}: {budget:.2f} ms/request; its floor (whoami's app CPU "
+            f"{whoami['app_cpu']:.2f} + its own db CPU {endpoint['db_cpu']:.2f}) = {floor:.2f} ms: {verdict}")
+
+
+def measured(proc, db_cpu, run_wrk):
+    """Run `run_wrk()` (which returns parse_wrk's dict) and add the server's app and database
+    CPU per request to it."""
+    app_before, db_before = group_cpu_ms(proc.pid), db_cpu.snapshot()
+    run = run_wrk()
+    app_after, db_after = group_cpu_ms(proc.pid), db_cpu.snapshot()
+    run["app_cpu"] = (app_after - app_before) / max(1, run["requests"])
+    run["db_cpu"] = DatabaseCpu.spent(db_before, db_after) / max(1, run["requests"])
+    return run
+
+
 def print_table(args, results, info):
     minimal, whoami, listing = (summarize(results[k]) for k in ("minimal", "whoami", "list"))
     ratio = listing["rps"] / minimal["rps"] if minimal["rps"] else 0.0
@@ -409,6 +433,7 @@ def print_table(args, results, info):
             print(f"server CPU per request (app + db), {path} / list: {cpu[name]:.2f} / {cpu['list']:.2f} ms = "
                   f"{cpu[name] / cpu['list']:.1%}")
         print("  (the ratio to expect when the server alone is CPU-bound; excludes wrk and Redis)")
+        print(feasibility_line(minimal, whoami, listing, args.target, "the list"))
     if args.rounds > 1:
         for name, key in (("minimal", "minimal"), ("whoami", "whoami"), ("list", "list")):
             per = ", ".join(f"{r['rps']:.0f}" for r in results[key])
@@ -488,12 +513,7 @@ def main(argv=None):
             for name, (url, hdrs) in targets.items():
                 if args.warmup:
                     wrk(args, url, hdrs, args.warmup)
-                app_before, db_before = group_cpu_ms(proc.pid), db_cpu.snapshot()
-                output = wrk(args, url, hdrs, args.duration)
-                app_after, db_after = group_cpu_ms(proc.pid), db_cpu.snapshot()
-                run = parse_wrk(output)
-                run["app_cpu"] = (app_after - app_before) / max(1, run["requests"])
-                run["db_cpu"] = DatabaseCpu.spent(db_before, db_after) / max(1, run["requests"])
+                run = measured(proc, db_cpu, lambda: parse_wrk(wrk(args, url, hdrs, args.duration)))
                 results[name].append(run)
                 log(f"round {round_no} {name}: {run['rps']:.1f} req/s, p50 {run['p50']:.2f} ms, p99 {run['p99']:.2f} ms, "
                     f"CPU/request app {run['app_cpu']:.2f} ms + db {run['db_cpu']:.2f} ms, "

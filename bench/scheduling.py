@@ -20,8 +20,9 @@ What it does, in order:
      same wrk command and a Lua script each: GET /healthz/ (one query), GET /api/v1/slots/
      (a provider-week search, provider and week varying per request) and POST
      /api/v1/visits/ (each request books a different FREE slot from a pre-generated list,
-     with its own Idempotency-Key); prints requests/s, latency and the ratio to /healthz/
-     (target >= 50%), checks that every booking answered 201 and that no slot holds two
+     with its own Idempotency-Key), and GET /api/v1/whoami/ for comparison; prints
+     requests/s, latency, server CPU per request and the ratio to /healthz/ (target >= 50%),
+     whether the CPU floor of each endpoint leaves the target within reach, checks that every booking answered 201 and that no slot holds two
      active visits.
 
 Exit status: 0 when every target is met, 1 when one is not, 2 on a setup error.
@@ -407,7 +408,7 @@ def main(argv=None):
         print("wrk is not installed: sudo apt-get install -y wrk", file=sys.stderr)
         return 2
     args.secret_key = secrets.token_urlsafe(64)
-    proc = None
+    proc = db_cpu = None
     tmp = tempfile.mkdtemp(prefix="bench-sched-")
     failures = []
     try:
@@ -469,15 +470,15 @@ def main(argv=None):
         book_lua.write_text(BOOK_LUA % {"file": booking_file, "threads": args.threads, "visit_type": data["visit_type"]})
 
         results = {}
-        plan = [("minimal", base + "/healthz/", {}, None), ("search", base + "/api/v1/slots/", headers, search_lua),
-                ("book", base + "/api/v1/visits/", headers, book_lua)]
+        plan = [("minimal", base + "/healthz/", {}, None), ("whoami", base + "/api/v1/whoami/", headers, None),
+                ("search", base + "/api/v1/slots/", headers, search_lua), ("book", base + "/api/v1/visits/", headers, book_lua)]
+        db_cpu = bench_http.DatabaseCpu(args.database_url)
         for name, url, hdrs, script in plan:
             if args.warmup and name != "book":
                 wrk_run(args, url, hdrs, args.warmup, script)
-            results[name] = wrk_run(args, url, hdrs, args.duration, script)
-            r = results[name]
+            results[name] = r = bench_http.measured(proc, db_cpu, lambda: wrk_run(args, url, hdrs, args.duration, script))
             log(f"{name}: {r['rps']:.1f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, {r['non_2xx']} non-2xx, "
-                f"{r['socket_errors']} socket errors")
+                f"{r['socket_errors']} socket errors, CPU/request app {r['app_cpu']:.2f} ms + db {r['db_cpu']:.2f} ms")
             if proc.poll() is not None:
                 raise SetupError("the server died during the load")
         booked, doubles, audit = check_bookings(args)
@@ -487,19 +488,24 @@ def main(argv=None):
         print(f"HTTP, production layout: {layout}")
         print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency on {os.cpu_count()} cores (wrk, PostgreSQL "
               "and Redis share them)")
-        print(f"{'endpoint':<52} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} {'vs /healthz/':>12}")
+        print(f"{'endpoint':<52} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} {'vs /healthz/':>12}"
+              f" {'app CPU ms':>10} {'db CPU ms':>9}")
         for name, label in (("minimal", "GET /healthz/ (one query, one Redis ping)"),
+                            ("whoami", "GET /api/v1/whoami/ (minimal API, for comparison)"),
                             ("search", "GET /api/v1/slots/?provider=&start=&end= (a week)"),
                             ("book", "POST /api/v1/visits/ (a different FREE slot each)")):
             r = results[name]
             ratio = r["rps"] / minimal if minimal else 0
             errors = r["non_2xx"] + r["socket_errors"]
-            print(f"{label:<52} {r['rps']:>8.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9} {errors:>7} {ratio:>11.0%}")
-            if name != "minimal":
+            print(f"{label:<52} {r['rps']:>8.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9} {errors:>7} {ratio:>11.0%}"
+                  f" {r['app_cpu']:>10.2f} {r['db_cpu']:>9.2f}")
+            if name in ("search", "book"):
                 if ratio < 0.5:
                     failures.append(f"{name} ratio")
                 if errors:
                     failures.append(f"{name} errors")
+        for name, label in (("search", "the slot search"), ("book", "booking")):
+            print(bench_http.feasibility_line(results["minimal"], results["whoami"], results[name], 0.5, label))
         print(f"bookings: {booked} visits PLANNED for {results['book']['requests']} POSTs, {audit} audit 'create' rows, "
               f"{doubles} slots with two active visits")
         if doubles:
@@ -511,6 +517,8 @@ def main(argv=None):
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     finally:
+        if db_cpu is not None:
+            db_cpu.close()
         bench_http.stop_server(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 

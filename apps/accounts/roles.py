@@ -44,7 +44,7 @@ ROLE_PERMISSIONS = {
 _SCHEDULING_READ = [
     "scheduling.view_location", "scheduling.view_provider", "scheduling.view_visittype",
     "scheduling.view_availabilitywindow", "scheduling.view_availabilityexception", "scheduling.view_visitslot",
-    "scheduling.view_visitrequest", "scheduling.view_visit", "scheduling.view_triagerule",
+    "scheduling.view_visitrequest", "scheduling.view_visit", "scheduling.view_triagerule", "scheduling.view_triagequestion",
 ]
 _SCHEDULING_DESK = [
     "scheduling.add_visitrequest", "scheduling.change_visitrequest", "scheduling.triage_visitrequest",
@@ -53,7 +53,7 @@ _SCHEDULING_DESK = [
 ]
 _SCHEDULING_CONFIG = [
     f"scheduling.{action}_{model}"
-    for model in ["location", "provider", "visittype", "availabilitywindow", "availabilityexception", "triagerule"]
+    for model in ["location", "provider", "visittype", "availabilitywindow", "availabilityexception", "triagerule", "triagequestion"]
     for action in ["add", "change", "delete"]
 ]
 ROLE_PERMISSIONS[FRONT_DESK] = ROLE_PERMISSIONS[FRONT_DESK] + _SCHEDULING_READ + _SCHEDULING_DESK + ["scheduling.add_availabilityexception"]

@@ -1,5 +1,5 @@
 """Admin: clinic admins edit configuration (locations, providers, visit types, availability,
-time off, triage rules). Slots, requests and visits are read-only here: they change only
+time off, triage questions and rules). Slots, requests and visits are read-only here: they change only
 through the services (locks, transitions, events, notifications). An availability edit
 regenerates the slots it concerns at once (RegeneratesSlotsMixin)."""
 from django.contrib import admin, messages
@@ -9,8 +9,8 @@ from django.utils import timezone
 from apps.audit.admin import AuditedModelAdmin
 from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from apps.scheduling.models import (
-    AvailabilityException, AvailabilityWindow, Location, Provider, RequestEvent, SlotEvent, TriageRule, Visit,
-    VisitEvent, VisitRequest, VisitSlot, VisitType,
+    BUILTIN_ANSWER_KEYS, AvailabilityException, AvailabilityWindow, Location, Provider, RequestEvent, SlotEvent,
+    TriageQuestion, TriageRule, Visit, VisitEvent, VisitRequest, VisitSlot, VisitType,
 )
 from apps.scheduling.services import slots_generate
 
@@ -131,13 +131,41 @@ class AvailabilityExceptionAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
         return _concerned_by_provider_field(obj, form)
 
 
+@admin.register(TriageQuestion)
+class TriageQuestionAdmin(admin.ModelAdmin):
+    """The portal's yes/no questions. Deactivating, renaming or deleting a question that an
+    active rule reads is refused (TriageQuestion.clean; protected on delete below)."""
+
+    list_display = ["key", "text", "is_emergency", "order", "is_active"]
+    list_display_links = ["key", "text"]
+    list_filter = ["is_emergency", "is_active"]
+    list_editable = ["order", "is_active"]
+    search_fields = ["key", "text"]
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for question in objs:
+            protected += [f"Triage rule: {name} (reads '{question.key}')" for name in TriageQuestion.rules_reading(question.key)]
+        return deleted, model_count, perms_needed, protected
+
+
 @admin.register(TriageRule)
 class TriageRuleAdmin(admin.ModelAdmin):
+    """A rule's answer key must be asked: an active question's key or a built-in key
+    (TriageRule.clean), else the rule could never match."""
+
     list_display = ["name", "severity", "priority", "symptom_keyword", "answer_key", "answer_operator", "answer_value",
                     "min_age_months", "max_age_months", "is_active"]
     list_filter = ["severity", "is_active"]
     list_editable = ["priority", "is_active"]
     search_fields = ["name", "symptom_keyword", "answer_key"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "answer_key":
+            field.help_text = ("The key of an active question (Triage questions), or a built-in key: "
+                               + "; ".join(f"{k} ({what})" for k, what in BUILTIN_ANSWER_KEYS.items()) + ".")
+        return field
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):

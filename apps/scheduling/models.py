@@ -1,14 +1,15 @@
 """Scheduling data: who sees patients (Provider), where (Location), what kind of visit
 (VisitType), when they are available (AvailabilityWindow, AvailabilityException), the
-materialised slots (VisitSlot), what patients ask for (VisitRequest, triaged by TriageRule)
-and what gets booked (Visit). Every status has a TRANSITIONS table; every transition writes
-an event row. Only apps/scheduling/services changes these rows."""
+materialised slots (VisitSlot), what patients ask for (VisitRequest, with their answers to the
+TriageQuestion rows, triaged by TriageRule) and what gets booked (Visit). Every status has a
+TRANSITIONS table; every transition writes an event row. Only apps/scheduling/services changes these rows."""
 import datetime
 import uuid
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -280,6 +281,63 @@ class SlotEvent(models.Model):
 
 # --- triage ---------------------------------------------------------------------------------
 
+# Answer keys the portal form always sends, from its dedicated numeric fields rather than from a
+# TriageQuestion: the temperature field (°F) reaches triage as temperature_c, rounded to 0.1 °C,
+# and the pain field as pain_scale (0 to 10). Rules may test these keys with no question row.
+BUILTIN_ANSWER_KEYS = {
+    "temperature_c": "the temperature the patient measured, in °C (the form asks in °F)",
+    "pain_scale": "pain right now, 0 to 10",
+}
+
+
+class TriageQuestion(models.Model):
+    """A yes/no question of the portal's visit request form. Its key is the answer key triage
+    rules test (answers[key] is "yes" or "no"). Emergency questions are asked first and must be
+    answered; the others may be skipped. A question that an active rule reads cannot be
+    deactivated, renamed (key) or deleted: the rule would silently stop matching."""
+
+    class Kind(models.TextChoices):
+        YES_NO = "YES_NO", "Yes / no"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.SlugField(max_length=64, unique=True, validators=[RegexValidator(
+        r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and underscores, starting with a letter.")],
+        help_text="The answer key triage rules test, e.g. pregnant.")
+    text = models.CharField(max_length=300, help_text="The question as the patient reads it.")
+    help_text = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.YES_NO)
+    is_emergency = models.BooleanField(default=False, help_text="Asked first, in the urgent block; an answer is required.")
+    order = models.PositiveIntegerField(default=100, help_text="Lower first.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "key"]
+        constraints = [
+            models.CheckConstraint(condition=Q(key__regex=r"^[a-z][a-z0-9_]*$"), name="triage_question_key_format"),
+            models.CheckConstraint(condition=~Q(key__in=sorted(BUILTIN_ANSWER_KEYS)), name="triage_question_key_not_builtin"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+    def clean(self):
+        if self.key in BUILTIN_ANSWER_KEYS:
+            raise ValidationError({"key": f"'{self.key}' is built in: the form always asks it."})
+        stored = TriageQuestion.objects.filter(pk=self.pk, is_active=True).values_list("key", flat=True).first()
+        if stored is None or (self.is_active and self.key == stored):
+            return
+        names = self.rules_reading(stored)
+        if names:
+            field, change = ("is_active", "deactivated") if not self.is_active else ("key", "renamed")
+            raise ValidationError({field: f"This question cannot be {change}: active triage rules read its answer "
+                                          f"({', '.join(names)}). Deactivate or change those rules first."})
+
+    @staticmethod
+    def rules_reading(key):
+        """Names of the active rules that test the answer to `key`."""
+        return list(TriageRule.objects.filter(is_active=True, answer_key__iexact=key).order_by("name").values_list("name", flat=True))
+
+
 class TriageRule(models.Model):
     """One row of the triage table. A rule matches when every condition it sets holds:
     the keyword appears in a symptom or the reason (case-insensitive), the answer matches,
@@ -326,6 +384,11 @@ class TriageRule(models.Model):
                 float(self.answer_value)
             except ValueError:
                 raise ValidationError({"answer_value": "A number is needed for this comparison."})
+        key = self.answer_key.strip().lower()
+        if key and self.is_active and key not in BUILTIN_ANSWER_KEYS \
+                and not TriageQuestion.objects.filter(key=key, is_active=True).exists():
+            hint = " Temperature reaches triage in °C: use temperature_c." if key == "temperature_f" else ""
+            raise ValidationError({"answer_key": f"No question asks '{key}': add it under Triage questions first.{hint}"})
 
 
 # --- requests -------------------------------------------------------------------------------

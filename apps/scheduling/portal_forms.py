@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.scheduling import selectors
-from apps.scheduling.models import Location, Mode, Provider, VisitType
+from apps.scheduling.models import Location, Mode, Provider, TriageQuestion, VisitType
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -31,19 +31,10 @@ SYMPTOM_CHOICES = [
     ("Symptoms getting worse", "My symptoms are getting worse"),
 ]
 
-# The yes/no questions the default triage rules read (answer keys of migration 0003). The
-# emergency ones are required: a patient cannot skip them.
-EMERGENCY_QUESTIONS = [
-    ("chest_pain", "Do you have chest pain, pressure or tightness right now?"),
-    ("trouble_breathing", "Are you having trouble breathing or shortness of breath?"),
-    ("stroke_signs", "Face drooping, arm or leg weakness, slurred speech or sudden confusion?"),
-    ("severe_bleeding", "Is there heavy bleeding, or bleeding that will not stop?"),
-    ("suicidal_thoughts", "Are you having thoughts of harming yourself?"),
-]
-OTHER_QUESTIONS = [
-    ("fever", "Do you have a fever?"),
-    ("worsening", "Are your symptoms getting worse?"),
-]
+# The yes/no questions come from the TriageQuestion rows clinic admins edit (the defaults:
+# migration 0007); each answer is sent to triage under the question's key. Temperature and pain
+# are this form's own numeric fields, sent as the built-in keys temperature_c and pain_scale
+# (models.BUILTIN_ANSWER_KEYS).
 PAIN_CHOICES = [("", "No answer")] + [(str(n), f"{n}" + {0: " (no pain)", 10: " (worst possible)"}.get(n, "")) for n in range(11)]
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -81,10 +72,14 @@ class VisitRequestForm(forms.Form):
     def __init__(self, *args, walk_in=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.walk_in = walk_in
-        for key, label in EMERGENCY_QUESTIONS:
-            self.fields[f"q_{key}"] = _yes_no(label, required=True)
-        for key, label in OTHER_QUESTIONS:
-            self.fields[f"q_{key}"] = _yes_no(label, required=False)
+        # One query; emergency questions first (required), then the others (optional).
+        questions = sorted(TriageQuestion.objects.filter(is_active=True, kind=TriageQuestion.Kind.YES_NO),
+                           key=lambda q: not q.is_emergency)
+        self.question_keys = [q.key for q in questions]
+        self.emergency_keys = [q.key for q in questions if q.is_emergency]
+        for q in questions:
+            self.fields[f"q_{q.key}"] = _yes_no(q.text, required=q.is_emergency)
+            self.fields[f"q_{q.key}"].help_text = q.help_text
         self.fields["location"].queryset = Location.objects.filter(is_active=True)
         if walk_in:
             for name in ("preferred_date_1", "preferred_date_2", "preferred_date_3", "preferred_mode"):
@@ -96,8 +91,8 @@ class VisitRequestForm(forms.Form):
         else:
             self.fields["location"].label = "Preferred location (for an in-person visit)"
 
-    emergency_fields = property(lambda self: [self[f"q_{k}"] for k, _ in EMERGENCY_QUESTIONS])
-    other_question_fields = property(lambda self: [self[f"q_{k}"] for k, _ in OTHER_QUESTIONS])
+    emergency_fields = property(lambda self: [self[f"q_{k}"] for k in self.emergency_keys])
+    other_question_fields = property(lambda self: [self[f"q_{k}"] for k in self.question_keys if k not in self.emergency_keys])
     date_fields = property(lambda self: [self[n] for n in ("preferred_date_1", "preferred_date_2", "preferred_date_3") if n in self.fields])
 
     def clean(self):
@@ -118,7 +113,7 @@ class VisitRequestForm(forms.Form):
             if part.strip() and part.strip() not in symptoms:
                 symptoms.append(part.strip())
         answers = {}
-        for key, _ in EMERGENCY_QUESTIONS + OTHER_QUESTIONS:
+        for key in self.question_keys:
             if data.get(f"q_{key}"):
                 answers[key] = data[f"q_{key}"]
         if data.get("temperature_f") is not None:

@@ -61,9 +61,24 @@ def notifications():
 
 
 @pytest.fixture
-def default_triage_rules(db):
-    """The data migration's rules. Transactional tests (the race tests) flush tables, which
-    removes migration data for later tests with --reuse-db; load them again when missing."""
+def default_triage_questions(db):
+    """The data migration's portal questions (0007), loaded again when a flush removed them."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from apps.scheduling.models import TriageQuestion
+
+    if not TriageQuestion.objects.exists():
+        importlib.import_module("apps.scheduling.migrations.0007_default_triage_questions").load(django_apps, None)
+    return TriageQuestion.objects.all()
+
+
+@pytest.fixture
+def default_triage_rules(db, default_triage_questions):
+    """The data migration's rules (and the questions they read). Transactional tests (the race
+    tests) flush tables, which removes migration data for later tests with --reuse-db; load them
+    again when missing."""
     import importlib
 
     from django.apps import apps as django_apps

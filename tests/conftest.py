@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from rest_framework.test import APIClient
 
 from tests.factories import PortalPatientFactory, StaffFactory
-
-IN_CI = bool(os.environ.get("CI"))
+from tests.services import missing
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +42,7 @@ def _reset_throttles():
 @pytest.fixture
 def requires_postgres(db):
     if connection.vendor != "postgresql":
-        if IN_CI:
-            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
-        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+        missing("needs PostgreSQL (set DATABASE_URL)")
 
 
 @pytest.fixture
@@ -115,8 +113,6 @@ def integrator_key(api_key_factory):
 
 @pytest.fixture
 def api_client():
-    from rest_framework.test import APIClient
-
     return APIClient()
 
 
@@ -131,6 +127,18 @@ def login(client, user, *, verified=True):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def api_keyed_client(raw):
+    """A DRF test client that sends the API key `raw`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+def api_session(user, *, verified=True):
+    """A DRF test client signed in as `user` (see login)."""
+    return login(APIClient(), user, verified=verified)
 
 
 @pytest.fixture

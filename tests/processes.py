@@ -18,9 +18,10 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from tests.services import missing
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
-IN_CI = bool(os.environ.get("CI"))
 
 
 def unique(prefix):
@@ -50,10 +51,7 @@ def shared_database_url():
         return f"postgres://{auth}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
     if connection.vendor == "sqlite" and not connection.is_in_memory_db():
         return f"sqlite:///{settings_dict['NAME']}"
-    message = "child processes need a shared test database (PostgreSQL or a SQLite file)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("child processes need a shared test database (PostgreSQL or a SQLite file)")
 
 
 class Process:
@@ -141,7 +139,5 @@ def require_redis_url():
     """Like the redis_url fixture, for module-scoped fixtures."""
     url = os.environ.get("REDIS_URL", "")
     if not url:
-        if IN_CI:
-            pytest.fail("CI must run this test with Redis (REDIS_URL).")
-        pytest.skip("needs Redis (set REDIS_URL)")
+        missing("needs Redis (set REDIS_URL)")
     return url

@@ -20,10 +20,15 @@ class RegeneratesSlotsMixin:
     or a delete, the slots of the providers it concerns are generated again, so FREE slots the
     availability no longer produces are retired and those it produces again come back
     (slots_generate). Runs in the admin's transaction: the edit and its slots commit together.
-    Subclasses say which providers an edit concerns (none when nothing relevant changed)."""
+    By default an edit concerns the object's provider, and its former one when the form moved
+    it to another; admins of other models say which providers an edit concerns (none when
+    nothing relevant changed)."""
 
     def providers_concerned(self, obj, form=None, formsets=()):
-        raise NotImplementedError
+        concerned = {obj.provider_id}
+        if form is not None and "provider" in form.changed_data:
+            concerned.add(form.initial.get("provider"))
+        return concerned
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -47,14 +52,6 @@ class RegeneratesSlotsMixin:
         if result.created or result.retired or result.blocked:
             self.message_user(request, f"Slots updated: {result.created} created, {result.retired} retired as no longer "
                                        f"in availability, {result.blocked} blocked for time off.", messages.INFO)
-
-
-def _concerned_by_provider_field(obj, form):
-    """The object's provider, and its former one when the form moved it to another."""
-    concerned = {obj.provider_id}
-    if form is not None and "provider" in form.changed_data:
-        concerned.add(form.initial.get("provider"))
-    return concerned
 
 
 @admin.register(Location)
@@ -114,9 +111,6 @@ class AvailabilityWindowAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
     list_filter = ["weekday", "mode", "location"]
     list_select_related = ["provider__user", "location"]
 
-    def providers_concerned(self, obj, form=None, formsets=()):
-        return _concerned_by_provider_field(obj, form)
-
 
 @admin.register(AvailabilityException)
 class AvailabilityExceptionAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
@@ -126,9 +120,6 @@ class AvailabilityExceptionAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
     list_display = ["provider", "start", "end", "reason"]
     list_select_related = ["provider__user"]
     date_hierarchy = "start"
-
-    def providers_concerned(self, obj, form=None, formsets=()):
-        return _concerned_by_provider_field(obj, form)
 
 
 @admin.register(TriageQuestion)

@@ -5,11 +5,10 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from apps.audit.models import AccessLog
 from apps.patients.models import DuplicateReview, Patient
-from tests.conftest import login
+from tests.conftest import api_keyed_client as keyed, api_session as session
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,16 +18,6 @@ LIST = "/api/v1/patients/"
 
 def one(patient):
     return f"/api/v1/patients/{patient.pk}/"
-
-
-def keyed(raw):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
-
-
-def session(user, *, verified=True):
-    return login(APIClient(), user, verified=verified)
 
 
 @pytest.fixture

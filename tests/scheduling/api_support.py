@@ -7,23 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from apps.scheduling import services
-from tests.conftest import login
+from tests.conftest import api_keyed_client as keyed, api_session as session  # noqa: F401 (re-exported)
 
 API = "/api/v1"
 FULL_SCOPES = ("scheduling:read", "scheduling:write")
-
-
-def keyed(raw):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
-
-
-def session(user, *, verified=True):
-    return login(APIClient(), user, verified=verified)
 
 
 def random_id():

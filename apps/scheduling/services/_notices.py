@@ -43,44 +43,43 @@ def visit_context(visit):
     }
 
 
+def _notify_about_visit(visit, *, kind, title, body, outbox_key, data=None, **options):
+    """The patient hears about their visit: a portal notification linking to it, and SMS/email
+    (through notify_patient) with the visit's time and place."""
+    notify_patient(visit.patient, kind=kind, title=title, body=body, link=visit_link(visit, staff=False),
+                   data={"visit_id": str(visit.pk), **(data or {})}, outbox_key=outbox_key,
+                   context=visit_context(visit), **options)
+
+
 def notify_visit_booked(visit):
     """Portal notification + SMS/email "your visit is booked" (once per visit)."""
-    notify_patient(visit.patient, kind="visit_booked", title="Your visit is booked",
-                   body=f"{visit.visit_type.name} on {visit_time_text(visit)}.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)},
-                   outbox_key=f"visit_booked:{visit.pk}", context=visit_context(visit),
-                   not_after=visit.start - BEFORE_VISIT)
+    _notify_about_visit(visit, kind="visit_booked", title="Your visit is booked",
+                        body=f"{visit.visit_type.name} on {visit_time_text(visit)}.",
+                        outbox_key=f"visit_booked:{visit.pk}", not_after=visit.start - BEFORE_VISIT)
 
 
 def notify_visit_assigned(visit, *, provider):
     """A walk-in is seen now: urgent (quiet hours do not apply, the patient is in the building)."""
-    notify_patient(visit.patient, kind="visit_assigned", title="You will be seen now",
-                   body=f"{provider} will see you shortly.", link=visit_link(visit, staff=False),
-                   data={"visit_id": str(visit.pk)}, urgent=True,
-                   outbox_key=f"visit_assigned:{visit.pk}", context=visit_context(visit))
+    _notify_about_visit(visit, kind="visit_assigned", title="You will be seen now",
+                        body=f"{provider} will see you shortly.", outbox_key=f"visit_assigned:{visit.pk}", urgent=True)
 
 
 def notify_visit_cancelled(visit, *, late, by_sms=False):
     """The patient hears that the visit is cancelled. When they cancelled it by text, the
     answer to their text says so: no second SMS, email only."""
-    notify_patient(visit.patient, kind="visit_cancelled", title="Your visit was cancelled",
-                   body=f"{visit.visit_type.name} on {visit_time_text(visit)} is cancelled.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk), "late": late},
-                   outbox_key=f"visit_cancelled:{visit.pk}", context=visit_context(visit),
-                   channels=(Channel.EMAIL,) if by_sms else SMS_AND_EMAIL,
-                   not_after=visit.start - BEFORE_VISIT)
+    _notify_about_visit(visit, kind="visit_cancelled", title="Your visit was cancelled",
+                        body=f"{visit.visit_type.name} on {visit_time_text(visit)} is cancelled.",
+                        data={"late": late}, outbox_key=f"visit_cancelled:{visit.pk}",
+                        channels=(Channel.EMAIL,) if by_sms else SMS_AND_EMAIL, not_after=visit.start - BEFORE_VISIT)
 
 
 def notify_visit_rescheduled(visit):
     """Once per new start time: moving the visit twice tells the patient twice."""
-    notify_patient(visit.patient, kind="visit_rescheduled", title="Your visit has moved",
-                   body=f"{visit.visit_type.name} is now on {visit_time_text(visit)}.",
-                   link=visit_link(visit, staff=False), data={"visit_id": str(visit.pk)},
-                   outbox_key=f"visit_rescheduled:{visit.pk}:{_stamp(visit.start)}", context=visit_context(visit),
-                   not_after=visit.start - BEFORE_VISIT)
+    _notify_about_visit(visit, kind="visit_rescheduled", title="Your visit has moved",
+                        body=f"{visit.visit_type.name} is now on {visit_time_text(visit)}.",
+                        outbox_key=f"visit_rescheduled:{visit.pk}:{_stamp(visit.start)}",
+                        not_after=visit.start - BEFORE_VISIT)
 
-
-# --- reminders and follow-up ----------------------------------------------------------------
 
 def reminders_sync(visit):
     """Reminder rows for the visit as it is now (apps/messaging/reminders.py): one per

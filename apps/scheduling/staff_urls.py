@@ -1,8 +1,11 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from apps.scheduling import staff_views as v
 
 urlpatterns = [
+    # The section's own address (typed, or trimmed from a longer one) opens the requests board.
+    path("staff/scheduling/", RedirectView.as_view(pattern_name="staff_scheduling_board"), name="staff_scheduling"),
     path("staff/scheduling/requests/", v.request_board, name="staff_scheduling_board"),
     path("staff/scheduling/requests/<uuid:request_id>/", v.request_detail, name="staff_scheduling_request"),
     path("staff/scheduling/requests/<uuid:request_id>/triage/", v.request_triage, name="staff_scheduling_request_triage"),

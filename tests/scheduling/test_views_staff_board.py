@@ -23,6 +23,12 @@ def test_board_url_is_the_named_one():
     assert reverse("staff_scheduling_board") == BOARD
 
 
+def test_the_section_address_opens_the_board(client_for, front_desk):
+    response = client_for(front_desk).get("/staff/scheduling/")
+    assert (response.status_code, response["Location"]) == (302, BOARD)
+    assert client_for(front_desk).get("/staff/scheduling/", follow=True).status_code == 200
+
+
 def test_anonymous_is_sent_to_login(client):
     assert_login_redirect(client.get(BOARD))
     assert_login_redirect(client.get(REVIEW))

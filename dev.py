@@ -67,7 +67,9 @@ def test(extra):
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
     env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    result = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    # In parallel, one worker per core (pytest-xdist), unless the caller chose (-n, -p no:xdist).
+    parallel = [] if any(a == "-n" or a.startswith("-n") or a == "no:xdist" for a in extra) else ["-n", "auto"]
+    result = subprocess.run([str(PY), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
 
 

@@ -4,6 +4,12 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from apps.core.hooks import Hook
+
+# A portal user verified their email address (inside the confirmation's transaction):
+# receiver(*, user). The patients app connects the step that creates or links the patient.
+email_confirmed = Hook("email_confirmed", "(*, user) -> None, inside the confirmation's transaction")
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
@@ -22,12 +28,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def confirm_email(self, request, email_address):
         """Verifying the email is what lets a registrant's patient record be created or linked."""
-        from apps.patients.services import registration_complete
-
         with transaction.atomic():
             confirmed = super().confirm_email(request, email_address)
             if confirmed:
-                registration_complete(user=email_address.user)
+                email_confirmed.all(user=email_address.user)
         return confirmed
 
 

@@ -28,10 +28,13 @@ def _actor_fields(ctx):
     return fields
 
 
-def _patient_id_of(obj):
-    from apps.patients.models import Patient
+# The patient record is the one model whose own id is the patient's (audit sits below the
+# patients app and names it only by label).
+PATIENT_LABEL = "patients.patient"
 
-    if isinstance(obj, Patient):
+
+def _patient_id_of(obj):
+    if obj._meta.label_lower == PATIENT_LABEL:
         return obj.pk
     return getattr(obj, "patient_id", None)
 
@@ -62,9 +65,7 @@ def record_many(action, objects, *, detail=None, model=None):
     if model is None:
         keys = [(obj._meta.label_lower, str(obj.pk), _patient_id_of(obj)) for obj in objects]
     else:
-        from apps.patients.models import Patient
-
-        patient_key = "id" if model is Patient else "patient_id"
+        patient_key = "id" if model._meta.label_lower == PATIENT_LABEL else "patient_id"
         keys = [(model._meta.label_lower, str(row["id"]), row[patient_key]) for row in objects]
     actor = _actor_fields(audit_context.current())
     if connection.vendor == "postgresql":
@@ -145,3 +146,12 @@ def record_auth_event(request, *, action, user=None, detail=None, label=None):
 
 
 __all__ = ["Action", "record", "record_many", "record_auth_event"]
+
+
+def record_transition(change):
+    """core.transitions listener: an audit entry for each state change (and event) of a model
+    that wants one (AUDIT_TRANSITIONS, True by default)."""
+    if not change.audit:
+        return
+    detail = {"status": str(change.after)} if change.kind == "transition" else {"event": True, "status": str(change.after)}
+    record("update", change.obj, detail=detail)

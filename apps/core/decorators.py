@@ -25,25 +25,3 @@ def staff_required(perm=None):
         return wrapper
 
     return decorator
-
-
-def patient_required(view):
-    """A portal page: signed in as a patient whose record exists. Staff go to the staff pages;
-    a registrant whose record is not ready yet sees the pending page and no PHI."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        from apps.core.exceptions import NotFound
-        from apps.patients.selectors import access_patient_for_user, registration_for_user
-
-        if request.user.is_staff:
-            return redirect("staff_home")
-        try:
-            request.patient = access_patient_for_user(request.user)
-        except NotFound:
-            registration = registration_for_user(request.user)
-            return render(request, "patients/portal_pending.html", {"registration": registration})
-        return view(request, *args, **kwargs)
-
-    return wrapper

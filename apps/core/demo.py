@@ -1,13 +1,23 @@
-"""Demo data for a newcomer: one location, a user of each staff role, patients with logins.
-Idempotent: running it again changes nothing that exists."""
-import datetime
+"""Demo data for a newcomer, contributed by each app (apps/<app>/demo.py) through this
+registry, so core knows none of them:
 
-from django.conf import settings
+    # apps/patients/demo.py
+    from apps.core import demo
+
+    @demo.contribute(order=20)          # lower orders first: accounts 10, patients 20, ...
+    def seed_patients():
+        ...                             # idempotent: create what is missing
+        return ["patient: Maria Garcia (login patient@clinic.test)"]
+
+    @demo.summary(order=10)
+    def patients_summary():
+        return ["Patients: patient@clinic.test, ..."]
+
+seed_demo() imports every installed app's `demo` module (like the admin's autodiscovery) and
+runs the contributions in order in one transaction; `manage.py seed_demo` prints what they
+return. Running it again changes nothing that exists."""
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from apps.accounts.models import User
-from apps.accounts.roles import CLINIC_ADMIN, STAFF_ROLES, ensure_roles
+from django.utils.module_loading import autodiscover_modules
 
 DEMO_PASSWORD = "clinic-demo-2026"
 # RFC 6238's test key: every demo staff user shares it, so one authenticator entry (or
@@ -15,166 +25,48 @@ DEMO_PASSWORD = "clinic-demo-2026"
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 DEMO_TOTP_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
-STAFF = [
-    ("admin@clinic.test", "Alex Admin", CLINIC_ADMIN),
-    ("frontdesk@clinic.test", "Fran Desk", "front_desk"),
-    ("nurse@clinic.test", "Nia Nurse", "nurse"),
-    ("billing@clinic.test", "Bo Billing", "billing"),
-]
-
-PATIENTS = [
-    # email (portal login) or None, first, last, dob, phone
-    ("patient@clinic.test", "Maria", "Garcia", datetime.date(1985, 4, 12), "+12125550101"),
-    ("patient2@clinic.test", "James", "Okafor", datetime.date(1972, 11, 3), "+12125550102"),
-    ("patient3@clinic.test", "Lena", "Novak", datetime.date(1999, 7, 21), "+12125550103"),
-    (None, "Robert", "Chen", datetime.date(1958, 2, 28), "+12125550104"),
-    (None, "Aisha", "Rahman", datetime.date(2010, 9, 9), "+12125550105"),
-    (None, "Tom", "Berg", datetime.date(1990, 1, 15), "+12125550106"),
-]
+_contributions = []  # (order, name, callable)
+_summaries = []
 
 
-def _verified_email(user):
-    from allauth.account.models import EmailAddress
+def _register(registry, order):
+    def decorator(function):
+        key = (order, f"{function.__module__}.{function.__qualname__}")
+        if all((o, n) != key for o, n, _ in registry):
+            registry.append((*key, function))
+            registry.sort(key=lambda entry: entry[:2])
+        return function
 
-    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+    return decorator
+
+
+def contribute(*, order):
+    """Register an app's demo records (a callable returning lines to print)."""
+    return _register(_contributions, order)
+
+
+def summary(*, order):
+    """Register lines for the end of `manage.py seed_demo` (the logins to try)."""
+    return _register(_summaries, order)
+
+
+def discover():
+    autodiscover_modules("demo")
 
 
 @transaction.atomic
 def seed_demo():
-    from apps.accounts.services import staff_user_create
-    from apps.patients.models import Patient
-    from apps.patients.services import patient_create
-    from apps.scheduling.models import Location
-
-    ensure_roles()
+    """Run every app's contribution in order; the lines they report."""
+    discover()
     out = []
-    location, _ = Location.objects.get_or_create(
-        name="Riverside Clinic — Main Street",
-        defaults={"timezone": "America/New_York", "address": "100 Main Street, Springfield", "phone": "+12125550100"},
-    )
-    out.append(f"location: {location.name} ({location.timezone})")
-
-    for email, name, role in STAFF:
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            assert role in STAFF_ROLES
-            user = staff_user_create(email=email, password=DEMO_PASSWORD, full_name=name, role=role)
-            if role == CLINIC_ADMIN:
-                user.is_superuser = True
-                user.save(update_fields=["is_superuser"])
-        TOTPDevice.objects.get_or_create(user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True})
-        out.append(f"staff: {email} ({role})")
-
-    for email, first, last, dob, phone in PATIENTS:
-        if Patient.objects.filter(first_name=first, last_name=last, date_of_birth=dob).exists():
-            continue
-        user = None
-        if email:
-            user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=f"{first} {last}")
-            _verified_email(user)
-        patient_create(
-            data={"first_name": first, "last_name": last, "date_of_birth": dob, "phone": phone, "email": email or ""},
-            user=user,
-            flag_duplicates=False,
-        )
-        out.append(f"patient: {first} {last}" + (f" (login {email})" if email else ""))
-    out.extend(_seed_scheduling(location))
-    out.extend(_seed_upcoming_visit())
+    for _, _, function in _contributions:
+        out.extend(function() or [])
     return out
 
 
-VISIT_TYPES = [
-    # name, minutes, mode, self-bookable, billing codes
-    ("New patient visit", 30, "IN_PERSON", False, ["99203"]),
-    ("Follow-up visit", 30, "IN_PERSON", True, ["99213"]),
-    ("Video follow-up", 30, "VIRTUAL", True, ["99213"]),
-    ("Surgical consultation", 30, "IN_PERSON", False, ["99204"]),
-]
-DEMO_PROVIDERS = [
-    # email, name, specialty, credentials, weekdays (0 = Monday), hours, mode
-    ("provider@clinic.test", "Dr. Priya Shah", "Family medicine", "MD", [0, 1, 2, 3, 4], ("08:00", "17:00"), "IN_PERSON"),
-    ("dr.lee@clinic.test", "Dr. Daniel Lee", "General surgery", "MD, FACS", [1, 3], ("09:00", "16:00"), "IN_PERSON"),
-    ("np.ortiz@clinic.test", "Camila Ortiz", "Family medicine", "NP", [0, 2, 4], ("10:00", "18:00"), "VIRTUAL"),
-]
-
-
-def _seed_scheduling(location):
-    """Visit types, three providers with weekly availability, and 60 days of slots."""
-    from apps.accounts.services import staff_user_create
-    from apps.scheduling.models import AvailabilityWindow, Provider, VisitType
-    from apps.scheduling.services import slots_generate
-
+def summaries():
+    discover()
     out = []
-    types = {}
-    for name, minutes, mode, self_bookable, codes in VISIT_TYPES:
-        types[name], _ = VisitType.objects.get_or_create(
-            name=name,
-            defaults={"duration_minutes": minutes, "mode": mode, "self_bookable": self_bookable, "default_billing_codes": codes},
-        )
-    for email, name, specialty, credentials, weekdays, (start, end), mode in DEMO_PROVIDERS:
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = staff_user_create(email=email, password=DEMO_PASSWORD, full_name=name, role="provider")
-        TOTPDevice.objects.get_or_create(user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True})
-        provider, created = Provider.objects.get_or_create(
-            user=user, defaults={"specialty": specialty, "credentials": credentials, "licensed_states": ["NY", "NJ", "CT"]}
-        )
-        if created:
-            wanted = [t for t in types.values() if t.mode == mode]
-            if specialty == "General surgery":
-                wanted.append(types["Surgical consultation"])
-            provider.visit_types.set(wanted)
-            for weekday in weekdays:
-                AvailabilityWindow.objects.create(
-                    provider=provider, weekday=weekday, location=location, mode=mode,
-                    start_time=datetime.time.fromisoformat(start), end_time=datetime.time.fromisoformat(end),
-                    effective_from=datetime.date.today() - datetime.timedelta(days=1),
-                )
-        out.append(f"provider: {name} ({specialty}, {mode.lower().replace('_', ' ')})")
-    result = slots_generate()
-    out.append(f"slots: {result.created} new for the next {settings.SCHEDULING_HORIZON_DAYS} days")
+    for _, _, function in _summaries:
+        out.extend(function() or [])
     return out
-
-
-# The demo visit of patient@clinic.test: about 2.5 h ahead, so the booking notice reaches the
-# local SMS outbox (/staff/messages/outbox/) at once and the 2 h reminder within the hour.
-DEMO_VISIT_PATIENT = "patient@clinic.test"
-DEMO_VISIT_TYPE = "Follow-up visit"
-DEMO_VISIT_AHEAD = datetime.timedelta(hours=2, minutes=30)
-
-
-def _seed_upcoming_visit(now=None):
-    """Book one upcoming visit for the demo patient, through the clinic's own booking service
-    (so its SMS/email notice and reminders are queued like any booking), unless they already
-    have a planned visit ahead. The FREE in-person slot nearest to 2.5 h from now, within 2 h 10
-    min and 6 h; outside clinic hours (nights, weekends) there is none, and the next free slot
-    after that is booked instead: its notice still shows at once, its reminders at their
-    times (2 h, and 48 h when that far ahead)."""
-    from django.utils import timezone
-
-    from apps.patients.models import Patient
-    from apps.scheduling.models import Visit, VisitSlot, VisitType
-    from apps.scheduling.services import visit_book_for_patient
-
-    now = now or timezone.now()
-    patient = Patient.objects.filter(user__email=DEMO_VISIT_PATIENT).first()
-    visit_type = VisitType.objects.filter(name=DEMO_VISIT_TYPE, is_active=True).first()
-    desk = User.objects.filter(email="frontdesk@clinic.test").first()
-    if patient is None or visit_type is None or desk is None:
-        return []
-    ahead = Visit.objects.for_patient(patient).upcoming(now).order_by("start").first()
-    if ahead is not None:
-        return [f"visit: {DEMO_VISIT_PATIENT} already has one at {timezone.localtime(ahead.start):%a %d %b %H:%M}"]
-    target = now + DEMO_VISIT_AHEAD
-    candidates = VisitSlot.objects.free().filter(
-        mode=visit_type.mode, provider__is_active=True, provider__visit_types=visit_type,
-        start__gte=now + datetime.timedelta(hours=2, minutes=10),
-    )
-    near = sorted(candidates.filter(start__lte=now + datetime.timedelta(hours=6)), key=lambda s: abs(s.start - target))
-    slot = near[0] if near else candidates.order_by("start").first()
-    if slot is None:
-        return [f"visit: no free slot to book for {DEMO_VISIT_PATIENT}"]
-    visit = visit_book_for_patient(patient=patient, slot=slot, visit_type=visit_type, actor=desk,
-                                   idempotency_key=f"demo-{slot.pk}")
-    return [f"visit: {DEMO_VISIT_PATIENT} booked for {timezone.localtime(visit.start):%a %d %b %H:%M} "
-            "(notice and reminders in /staff/messages/outbox/)"]

@@ -34,6 +34,7 @@ import asyncio
 import logging
 import os
 import threading
+import weakref
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -63,7 +64,7 @@ class Publisher:
         if not connection.in_atomic_block:
             # Autocommit: what the caller wrote is committed already. on_commit runs this at
             # once (and refuses manual transaction management, as it does for everyone).
-            transaction.on_commit(_Flush(_Batch([event])), using=using)
+            transaction.on_commit(_Flush([event]), using=using, robust=True)
             return
         _queue_for_commit(connection, event, using)
 
@@ -75,37 +76,19 @@ class _Event:
         self.publisher, self.groups, self.event = publisher, groups, event
 
 
-class _Batch:
-    __slots__ = ("events",)
-
-    def __init__(self, events=None):
-        self.events = events or []  # [_Event], filled by _Collect as the transaction's callbacks run
-
-
-class _Collect:
-    """One event's on-commit callback: Django drops it with its savepoint."""
-
-    __slots__ = ("batch", "event")
-
-    def __init__(self, batch, event):
-        self.batch, self.event = batch, event
-
-    def __call__(self):
-        self.batch.events.append(self.event)
-
-
 class _Flush:
-    """Sends what the transaction's _Collect callbacks gathered; runs after all of them."""
+    """One run of events published at the same savepoint depth, sent together after commit."""
 
-    __slots__ = ("batch", "superseded")
+    __slots__ = ("events", "superseded", "done", "__weakref__")
 
-    def __init__(self, batch):
-        self.batch, self.superseded = batch, False
+    def __init__(self, events):
+        self.events, self.superseded, self.done = events, False, False
 
     def __call__(self):
-        if self.superseded:
+        if self.superseded or self.done:
             return
-        events, self.batch.events = self.batch.events, []
+        self.done = True
+        events, self.events = self.events, []
         try:
             sends = _messages(events)
         except Exception:  # a bad payload must not stop the other on-commit callbacks
@@ -114,36 +97,51 @@ class _Flush:
         _deliver(sends)
 
 
-# --- the one place that relies on Django internals ------------------------------------------
+# --- batching with the public on_commit -----------------------------------------------------
 #
-# `transaction.on_commit` registers a callback under the savepoints open at that moment, so
-# Django drops it if one of them rolls back, and runs the survivors in order after the
-# outermost commit: right for each event (_Collect). The callback that sends must run after
-# all of them and be dropped only when all of them are, and Django has no public hook for
-# "after this transaction's on-commit callbacks": registered with `transaction.on_commit`
-# from inside a savepoint, the _Flush would be dropped with that savepoint, losing the events
-# published outside it. So the _Flush is appended to `connection.run_on_commit` directly,
-# under only the savepoints that enclose every event of its batch (those open at each
-# publish, `connection.savepoint_ids`, intersected). That list holds (savepoint ids, callback,
-# robust) entries: on_commit appends to it, savepoint_rollback drops the entries naming the
-# savepoint, run_and_clear_commit_hooks runs it in order (Django 4.2 to 5.2;
-# tests/core/test_events.py fails if that changes). The list also tells which batch is the
-# transaction's: the one of its last _Flush (a rollback that drops the _Flush has dropped
-# every event of its batch). A later event supersedes that _Flush and appends a new one rather
-# than moving it: captureOnCommitCallbacks (tests) finds new callbacks by position.
+# Each publish registers a _Flush with `transaction.on_commit(..., robust=True)`, so Django
+# drops it with a rolled-back savepoint or transaction and runs the survivors in order after
+# the outermost commit, and a failing send never stops the other callbacks.
+#
+# Batching: the new _Flush takes over the events of the transaction's latest _Flush objects
+# still alive (which then stand down and send nothing), newest first, for as long as the
+# savepoints open now are a prefix of those open when that one was registered. The savepoints
+# it had beyond today's are closed,
+# and released, not rolled back (a rollback would have dropped it), so both are dropped by
+# exactly the same rollbacks from here on. Inside a deeper savepoint a new batch starts (its
+# events must go if that savepoint rolls back, the earlier ones must not), and joins the
+# batches again once it is released. A transaction whose savepoints are all released (the
+# usual case) is one message per group; the order of events is kept.
+#
+# Earlier _Flush objects are known through weak references: a rollback drops Django's only
+# reference to its callbacks, so a dead batch is never joined, not even by a later
+# transaction. `connection.savepoint_ids` is read, never written.
+
+_recent = threading.local()
+
 
 def _queue_for_commit(connection, event, using):
-    queued = connection.run_on_commit
-    last = next((entry for entry in reversed(queued) if isinstance(entry[1], _Flush)), None)
-    savepoints = set(connection.savepoint_ids)
-    if last is None:
-        batch = _Batch()
-    else:
-        last_savepoints, last_flush, _ = last
-        batch, savepoints = last_flush.batch, savepoints & last_savepoints
-        last_flush.superseded = True
-    transaction.on_commit(_Collect(batch, event), using=using)
-    queued.append((savepoints, _Flush(batch), False))
+    savepoints = tuple(connection.savepoint_ids)
+    by_alias = _recent.__dict__.setdefault("by_alias", {})
+    recent = by_alias.setdefault(using, [])  # [(weakref to _Flush, savepoints)], oldest first
+    events = [event]
+    while recent:
+        ref, registered_under = recent[-1]
+        previous = ref()
+        if previous is None or previous.superseded:  # rolled back, or taken over already
+            recent.pop()
+            continue
+        if previous.done:  # an earlier transaction's: nothing to join
+            recent.clear()
+            break
+        if registered_under[:len(savepoints)] != savepoints:  # we are deeper: a batch of our own
+            break
+        previous.superseded = True
+        events = previous.events + events
+        recent.pop()
+    flush = _Flush(events)
+    transaction.on_commit(flush, using=using, robust=True)
+    recent.append((weakref.ref(flush), savepoints))
 
 
 # --- delivering -----------------------------------------------------------------------------

@@ -2,19 +2,21 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from apps.core.decorators import staff_required
+from apps.core.hooks import Hook
 from apps.core.models import Heartbeat
+
+# Apps add their figures to the staff dashboard: receiver(*, request) -> dict for the template
+# (connected in the app's AppConfig.ready(); apps/patients/apps.py adds the patient counts).
+staff_home_context = Hook("staff_home_context", "(*, request) -> dict of template context")
 
 
 @staff_required()
 def staff_home(request):
-    from apps.patients.models import DuplicateReview, Patient
-
     heartbeat = Heartbeat.objects.filter(name="worker").first()
     context = {
-        "patient_count": Patient.objects.active().count() if request.user.has_perm("patients.view_patient") else None,
-        "open_duplicates": DuplicateReview.objects.filter(status="open").count()
-        if request.user.has_perm("patients.change_duplicatereview") else None,
         "heartbeat": heartbeat,
         "jobs_ok": heartbeat is not None and (timezone.now() - heartbeat.at).total_seconds() < 180,
     }
+    for extra in staff_home_context.all(request=request):
+        context.update(extra)
     return render(request, "core/staff_home.html", context)

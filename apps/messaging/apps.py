@@ -8,3 +8,9 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         from apps.messaging import checks  # noqa: F401  (registers the system checks)
+        from apps.messaging.services import notify_many
+        from apps.patients.services import staff_notice
+
+        # The patients app's staff notices (a possible duplicate to review) go out as in-app
+        # notifications.
+        staff_notice.connect(notify_many)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import dateformat, timezone
 
+from apps.core.hooks import Hook
 from apps.messaging.models import OutboundMessage
 from apps.messaging.outbox import message_enqueue, outbox_cancel_pending
 
@@ -86,20 +87,22 @@ def reminder_visit_of(dedupe_key):
         return None
 
 
+# Asked just before a visit reminder goes out: receiver(*, visit_id, start_at) -> bool, is the
+# visit still planned at that time? False suppresses the reminder.
+reminder_visit_check = Hook("reminder_visit_check", "(*, visit_id, start_at) -> bool: still planned then?")
+
+
 def reminder_suppressed_reason(message):
     """Checked by the sender right before a reminder goes out: why it must not (the visit was
     cancelled, moved or is no longer planned), or "". Cancelling a visit already cancels its
     PENDING reminders; this catches a row claimed by a worker just before the cancel committed.
-    The question goes to settings.MESSAGING_REMINDER_VISIT_CHECK (dotted path of a callable
-    (*, visit_id, start_at) -> bool; scheduling answers it), so this module imports nothing
-    of scheduling. Unset: no check."""
-    path = getattr(settings, "MESSAGING_REMINDER_VISIT_CHECK", "")
-    found = reminder_visit_of(message.dedupe_key) if path and message.kind == "visit_reminder" else None
+    The question goes to the reminder_visit_check hook (scheduling answers it, connected in
+    apps/scheduling/apps.py), so this module imports nothing of scheduling. No receiver: no
+    check."""
+    found = reminder_visit_of(message.dedupe_key) if reminder_visit_check and message.kind == "visit_reminder" else None
     if found is None:
         return ""
     visit_id, start_at = found
-    from django.utils.module_loading import import_string
-
-    if import_string(path)(visit_id=visit_id, start_at=start_at):
+    if reminder_visit_check.first(visit_id=visit_id, start_at=start_at) is not False:
         return ""
     return "visit no longer planned at this time"

@@ -13,11 +13,11 @@ visit" and "confirm", as the product asks. In production the Twilio Messaging Se
 Advanced Opt-Out must drop CANCEL (and YES) from its keyword lists, or Twilio itself blocks the
 number on CANCEL.
 
-Hooks (scheduling and threads are built elsewhere; this module imports neither):
-  settings.MESSAGING_SMS_CONFIRM_HANDLER / MESSAGING_SMS_CANCEL_HANDLER: dotted paths of
-    callables handler(*, patient, inbound) -> str (the answer SMS). The defaults answer that
-    there is no upcoming visit. Scheduling points these at functions that confirm/cancel the
-    patient's next PLANNED visit within the cancellation policy.
+Extension points (scheduling sits above messaging; this module imports nothing of it):
+  sms_confirm / sms_cancel: Hooks; a receiver(*, patient, inbound) -> str answer SMS, or None
+    to pass. The first answer wins; with none, the patient is told there is no upcoming
+    visit. Scheduling connects receivers that confirm / cancel the patient's next PLANNED
+    visit within the cancellation policy (apps/scheduling/apps.py).
   route_to_thread(inbound): free text from a matched patient lands in their secure thread
     (apps/messaging/threads/services.py, sms_route_to_thread).
 """
@@ -26,8 +26,8 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils.module_loading import import_string
 
+from apps.core.hooks import Hook
 from apps.messaging.models import InboundSms, SmsOptOut
 from apps.messaging.outbox import sms_reply_enqueue
 
@@ -43,6 +43,10 @@ CANCEL = {"X", "CANCEL"}
 def keyword_of(body):
     text = re.sub(r"[\s.!?,;:]+$", "", (body or "").strip()).upper()
     return text if len(text) <= 16 and text.isalpha() else ""
+
+
+sms_confirm = Hook("sms_confirm", "(*, patient, inbound) -> answer SMS text, or None to pass")
+sms_cancel = Hook("sms_cancel", "(*, patient, inbound) -> answer SMS text, or None to pass")
 
 
 def default_confirm_handler(*, patient, inbound):
@@ -116,8 +120,8 @@ def sms_inbound_receive(*, sid, from_number, to_number="", body=""):
             inbound.status = InboundSms.Status.NEEDS_STAFF if matches else InboundSms.Status.UNMATCHED
             reply = texts["unknown_number"] if not matches else texts["thread"]
         else:
-            setting = settings.MESSAGING_SMS_CONFIRM_HANDLER if keyword in CONFIRM else settings.MESSAGING_SMS_CANCEL_HANDLER
-            reply = import_string(setting)(patient=patient, inbound=inbound)
+            hook, default = (sms_confirm, default_confirm_handler) if keyword in CONFIRM else (sms_cancel, default_cancel_handler)
+            reply = hook.first(patient=patient, inbound=inbound) or default(patient=patient, inbound=inbound)
     else:
         inbound.action = "thread"
         inbound.status = InboundSms.Status.NEEDS_STAFF if matches else InboundSms.Status.UNMATCHED

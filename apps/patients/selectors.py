@@ -4,8 +4,8 @@ import re
 
 from django.db.models import Q
 
-from apps.core.exceptions import NotFound, PermissionDenied
-from apps.core.lookups import get_or_not_found
+from apps.core import access
+from apps.core.exceptions import NotFound
 from apps.patients.models import DuplicateReview, Patient, Registration
 
 _MRN = re.compile(r"^\d{8}$")
@@ -48,24 +48,38 @@ def phone_filter(phone):
     return Q(phone__endswith=digits[-10:]) if digits else Q(pk__in=[])
 
 
+def active_patient_for_user(user):
+    """The user's own active patient record or None: core's access layer asks this to know
+    whose rows a portal user owns (registered in apps/patients/apps.py)."""
+    return Patient.objects.active().filter(user=user).first()
+
+
 def access_patient_for_user(user):
     """The portal user's own patient record. NotFound when there is none yet (registration
     pending or in review)."""
-    if not user.is_authenticated or user.is_staff:
+    patient = access.patient_of(user)
+    if patient is None:
         raise NotFound()
-    try:
-        return Patient.objects.active().get(user=user)
-    except Patient.DoesNotExist:
-        raise NotFound()
+    return patient
 
 
-def access_patient_for_staff(user, patient_id, *, perm="patients.view_patient"):
-    """A patient for a staff user who holds `perm`. Missing and malformed ids are NotFound."""
-    if not (user.is_authenticated and user.is_clinic_staff):
+def access_patient_for_staff(user, patient_id, *, action=access.VIEW):
+    """A patient for a staff user allowed to `action` patients (view or change). Missing and
+    malformed ids are NotFound; staff without the permission get PermissionDenied; anyone
+    else (a patient asking for another's id) NotFound."""
+    if not access.is_staff(user):
         raise NotFound()
-    if not user.has_perm(perm):
-        raise PermissionDenied()
-    return get_or_not_found(Patient.objects.all(), pk=patient_id)
+    return access.get(user, Patient, patient_id, action)
+
+
+def staff_home_figures(*, request):
+    """The staff dashboard's patient figures (core.staff_views.staff_home_context)."""
+    user = request.user
+    return {
+        "patient_count": Patient.objects.active().count() if user.has_perm("patients.view_patient") else None,
+        "open_duplicates": DuplicateReview.objects.filter(status=DuplicateReview.Status.OPEN).count()
+        if user.has_perm("patients.change_duplicatereview") else None,
+    }
 
 
 def registration_for_user(user):
@@ -109,6 +123,6 @@ def duplicate_reviews_open():
 
 
 def access_duplicate_review(user, review_id):
-    if not (user.is_authenticated and user.is_clinic_staff and user.has_perm("patients.change_duplicatereview")):
+    if not (access.is_staff(user) and access.may(user, DuplicateReview, access.CHANGE)):
         raise NotFound()
-    return get_or_not_found(DuplicateReview.objects.select_related("existing", "registration", "other"), pk=review_id)
+    return access.get(user, DuplicateReview.objects.select_related("existing", "registration", "other"), review_id, access.CHANGE)

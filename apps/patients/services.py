@@ -1,10 +1,13 @@
 """Every write of patient data: creation with an MRN, updates, self-registration, duplicates."""
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import record
 from apps.core.exceptions import Conflict, InvalidTransition, ValidationFailed
+from apps.core.hooks import Hook
 from apps.patients.models import DuplicateReview, MrnSequence, Patient, Registration
 from apps.patients.phone import normalize_phone
 from apps.patients.selectors import find_duplicates
@@ -162,17 +165,17 @@ def registration_complete(*, user):
     return registration
 
 
+# Staff notices from this app (messaging sits above patients and delivers them; connected in
+# apps/messaging/apps.py): receiver(*, users, kind, title, body, link).
+staff_notice = Hook("staff_notice", "(*, users, kind, title, body, link) -> None")
+
+
 def _notify_reviewers(review):
     """Tell the people who resolve duplicates that one is waiting (no PHI in the text)."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
-    from apps.messaging.services import notify_many
-
     reviewers = get_user_model().objects.filter(
         Q(groups__permissions__codename="change_duplicatereview") | Q(is_superuser=True), is_active=True, is_staff=True
     ).distinct()
-    notify_many(
+    staff_notice.all(
         users=reviewers,
         kind="duplicate_flagged",
         title="A new registration needs review",

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.audit.services import record, record_many
-from apps.core.decorators import patient_required, staff_required
+from apps.core.decorators import staff_required
+from apps.patients.decorators import patient_required
 from apps.core.exceptions import DomainError, NotFound, ValidationFailed
 from apps.patients import selectors, services
 from apps.patients.forms import DuplicateResolveForm, PatientContactForm, PatientSearchForm, StaffPatientForm, apply_domain_errors

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
-from apps.core.decorators import patient_required
+from apps.patients.decorators import patient_required
 from apps.core.exceptions import DomainError, NotFound, ValidationFailed
 from apps.scheduling import selectors, services
 from apps.scheduling.models import Severity, Visit, VisitRequest

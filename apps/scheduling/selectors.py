@@ -491,7 +491,7 @@ def next_planned_visit(patient, *, now=None):
 def visit_reminder_wanted(*, visit_id, start_at):
     """Should a reminder queued for `visit_id` starting at `start_at` still go out? Only while
     the visit is PLANNED at that time (cancelled, no-show, checked in or moved: no). Asked by
-    the messaging sender just before it sends (settings.MESSAGING_REMINDER_VISIT_CHECK); the
+    the messaging sender just before it sends (its reminder_visit_check hook); the
     key stores the start to the second."""
     try:
         return Visit.objects.filter(

@@ -1,6 +1,6 @@
 """Two-way SMS actions about visits: a texted C/YES confirms and X/CANCEL cancels the patient's
-next planned visit. apps/messaging/two_way.py calls these through the settings
-MESSAGING_SMS_CONFIRM_HANDLER / MESSAGING_SMS_CANCEL_HANDLER, inside the transaction that
+next planned visit. apps/messaging/two_way.py calls these through its sms_confirm / sms_cancel
+hooks (connected in apps/scheduling/apps.py), inside the transaction that
 records the inbound SMS; each returns the answer SMS (queued once per inbound MessageSid).
 
 The answer names only the visit time and place (no reason, no provider notes): it goes to a

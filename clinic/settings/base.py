@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a page view's DomainError first (apps/core/pages.py).
+    "apps.core.pages.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.clinic",
+                "apps.messaging.context_processors.notifications",
             ],
         },
     },
@@ -370,16 +373,6 @@ MESSAGING_CELERY_QUEUE = env.str("MESSAGING_CELERY_QUEUE", default="")
 MESSAGING_SMS_TEST_DELAY = env.float("MESSAGING_SMS_TEST_DELAY", default=0.0)
 # Appointment reminders: hours before the visit start (one deduplicated row per offset).
 MESSAGING_REMINDER_OFFSETS_HOURS = env.list("MESSAGING_REMINDER_OFFSETS_HOURS", cast=float, default=[48.0, 2.0])
-# Asked by the sender just before a reminder goes out: is its visit still planned at that
-# time? Dotted path of a callable (*, visit_id, start_at) -> bool; "" = no check (cancelling a
-# visit still cancels its pending reminders).
-MESSAGING_REMINDER_VISIT_CHECK = env.str("MESSAGING_REMINDER_VISIT_CHECK", default="apps.scheduling.selectors.visit_reminder_wanted")
-# Two-way SMS "C"/"YES" and "X"/"CANCEL" actions: dotted paths of callables
-# (*, patient, inbound) -> str reply. Scheduling's confirm / cancel the patient's next planned
-# visit (within the cancellation window); apps.messaging.two_way.default_confirm_handler /
-# default_cancel_handler only answer that there is no upcoming visit.
-MESSAGING_SMS_CONFIRM_HANDLER = env.str("MESSAGING_SMS_CONFIRM_HANDLER", default="apps.scheduling.sms_actions.sms_confirm_next_visit")
-MESSAGING_SMS_CANCEL_HANDLER = env.str("MESSAGING_SMS_CANCEL_HANDLER", default="apps.scheduling.sms_actions.sms_cancel_next_visit")
 # Secure-message attachments: kept outside MEDIA_ROOT (served only through an access check);
 # "" = VAR_DIR/private/attachments. Largest file, and files per message.
 MESSAGING_ATTACHMENT_ROOT = env.str("MESSAGING_ATTACHMENT_ROOT", default="")

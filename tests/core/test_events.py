@@ -1,5 +1,5 @@
-"""Channel-layer events after commit (apps/core/events.py): one message per group and
-transaction, nothing from a rolled-back savepoint or transaction, at once in autocommit, one
+"""Channel-layer events after commit (apps/core/events.py): one message per group for the
+events a transaction published at one savepoint depth, nothing from a rolled-back savepoint or transaction, at once in autocommit, one
 event loop per process for sync callers, and a failed send logged, not raised."""
 import asyncio
 import logging
@@ -111,8 +111,9 @@ def test_an_event_of_a_savepoint_rolled_back_is_not_sent(layer, publisher, djang
         publisher.publish("board", "a", {"id": 3})
         with transaction.atomic():  # a savepoint released: its event counts
             publisher.publish("board", "a", {"id": 4})
+        publisher.publish("board", "a", {"id": 5})  # after it: order kept
 
-    assert ids(layer.sent) == [("board", [1, 3, 4])]
+    assert ids(layer.sent) == [("board", [1, 3, 4, 5])]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -129,7 +130,8 @@ def test_on_a_real_commit_savepoints_rolled_back_first_or_last_lose_only_their_e
                 raise RuntimeError("rolled back")
         assert layer.sent == []
 
-    assert ids(layer.sent) == [("board", [2, 3])]
+    # 3 was published deeper than 2 and nothing came after its savepoint: two messages, in order.
+    assert ids(layer.sent) == [("board", [2]), ("board", [3])]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,26 +178,43 @@ def test_events_all_inside_a_rolled_back_savepoint_leave_no_callback_behind(laye
     assert layer.sent == []
 
 
-@pytest.mark.django_db
-def test_django_keeps_on_commit_callbacks_as_apps_core_events_expects():
-    """apps/core/events.py appends its sender to connection.run_on_commit: entries are
-    (savepoint ids, callback, robust) with the ids of connection.savepoint_ids, and a savepoint
-    rollback drops the entries that name it. A Django upgrade that changes this fails here."""
-    def callback():
-        pass
-
-    start = len(connection.run_on_commit)
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_rolled_back_after_a_deeper_one_was_released_drops_only_its_own_events(layer, publisher):
     with transaction.atomic():
-        transaction.on_commit(callback)
-        sids, registered, robust = connection.run_on_commit[-1]
-        assert sids == set(connection.savepoint_ids) and sids and registered is callback and robust is False
-        connection.run_on_commit.append((set(), "kept", False))
+        publisher.publish("board", "a", {"id": 1})
         with pytest.raises(RuntimeError), transaction.atomic():
-            transaction.on_commit(callback)
-            connection.run_on_commit.append((set(connection.savepoint_ids), "dropped", False))
+            publisher.publish("board", "a", {"id": 2})
+            with transaction.atomic():
+                publisher.publish("board", "a", {"id": 3})
+            publisher.publish("board", "a", {"id": 4})  # joins 3 (a prefix), not 1
             raise RuntimeError("rolled back")
-        assert [entry[1] for entry in connection.run_on_commit[start:]] == [callback, "kept"]
-        del connection.run_on_commit[start:]
+        publisher.publish("board", "a", {"id": 5})
+
+    assert ids(layer.sent) == [("board", [1, 5])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_after_a_rolled_back_one_never_joins_its_batch(layer, publisher):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publisher.publish("board", "a", {"id": 1})
+        raise RuntimeError("rolled back")
+    with transaction.atomic():  # the same (empty) savepoint stack as the rolled-back one
+        publisher.publish("board", "a", {"id": 2})
+
+    assert ids(layer.sent) == [("board", [2])]
+
+
+@pytest.mark.django_db
+def test_events_are_registered_with_the_public_on_commit_as_robust_callbacks(layer, publisher):
+    """No entry is written into Django's on-commit list by hand: publish goes through
+    transaction.on_commit(robust=True), one callback per publish (the earlier ones of the same
+    batch stand down)."""
+    from unittest import mock
+
+    with mock.patch.object(transaction, "on_commit", wraps=transaction.on_commit) as on_commit, transaction.atomic():
+        publisher.publish("board", "a", {"id": 1})
+        publisher.publish("board", "a", {"id": 2})
+    assert [call.kwargs["robust"] for call in on_commit.call_args_list] == [True, True]
 
 
 # --- delivering -------------------------------------------------------------------------------

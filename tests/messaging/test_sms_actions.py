@@ -57,9 +57,13 @@ def answer(inbound):
     return SmsOutboxEntry.objects.get(message_id=inbound.reply_id).body
 
 
-def test_the_settings_point_at_scheduling(settings):
-    assert settings.MESSAGING_SMS_CONFIRM_HANDLER == "apps.scheduling.sms_actions.sms_confirm_next_visit"
-    assert settings.MESSAGING_SMS_CANCEL_HANDLER == "apps.scheduling.sms_actions.sms_cancel_next_visit"
+def test_scheduling_answers_messagings_sms_hooks():
+    from apps.messaging import reminders, two_way
+    from apps.scheduling import selectors, sms_actions
+
+    assert two_way.sms_confirm.receivers == (sms_actions.sms_confirm_next_visit,)
+    assert two_way.sms_cancel.receivers == (sms_actions.sms_cancel_next_visit,)
+    assert reminders.reminder_visit_check.receivers == (selectors.visit_reminder_wanted,)
 
 
 @pytest.mark.parametrize("body", ["C", "yes", "Confirm."])

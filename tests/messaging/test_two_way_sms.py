@@ -83,9 +83,9 @@ def fake_cancel(*, patient, inbound):
 
 @pytest.mark.parametrize("body,action,answer", [("C", "confirm", "is confirmed"), ("X", "cancel", "is cancelled"),
                                                  ("cancel", "cancel", "is cancelled")])
-def test_confirm_and_cancel_go_through_the_configured_hooks(patient, settings, body, action, answer):
-    settings.MESSAGING_SMS_CONFIRM_HANDLER = "tests.messaging.test_two_way_sms.fake_confirm"
-    settings.MESSAGING_SMS_CANCEL_HANDLER = "tests.messaging.test_two_way_sms.fake_cancel"
+def test_confirm_and_cancel_go_through_the_connected_hooks(patient, monkeypatch, body, action, answer):
+    monkeypatch.setattr(two_way.sms_confirm, "_receivers", [fake_confirm])
+    monkeypatch.setattr(two_way.sms_cancel, "_receivers", [fake_cancel])
     calls.clear()
 
     inbound = text(patient, body)

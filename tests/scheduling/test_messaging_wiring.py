@@ -427,7 +427,8 @@ def test_the_demo_books_a_visit_whose_reminder_reaches_the_local_sms_outbox(db, 
 
 
 def test_during_clinic_hours_the_demo_visit_is_two_and_a_half_hours_ahead(db):
-    from apps.core.demo import _seed_upcoming_visit, seed_demo
+    from apps.core.demo import seed_demo
+    from apps.scheduling.demo import seed_upcoming_visit
 
     seed_demo()
     # A weekday morning next week, 10:00 in the clinic's timezone: Dr. Shah works 08:00-17:00.
@@ -435,7 +436,7 @@ def test_during_clinic_hours_the_demo_visit_is_two_and_a_half_hours_ahead(db):
     local = local - datetime.timedelta(days=local.weekday()) + datetime.timedelta(days=2)  # a Wednesday
     morning = local.replace(hour=10, minute=0, second=0, microsecond=0)
 
-    _seed_upcoming_visit(now=morning)
+    seed_upcoming_visit(now=morning)
 
     visit = Visit.objects.filter(patient__user__email="patient@clinic.test").order_by("-start").first()
     assert visit.start == morning + datetime.timedelta(hours=2, minutes=30)

@@ -2,7 +2,7 @@
 scope and which Django permission it needs."""
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from apps.accounts.models import ApiKey
+from apps.core import access
 
 
 class DenyAll(BasePermission):
@@ -30,7 +30,7 @@ class ClinicAccess(BasePermission):
 
     def has_permission(self, request, view):
         kind = self._kind(request, view)
-        if isinstance(request.auth, ApiKey):
+        if access.is_api_key(request.auth):
             scope = view.scopes.get(kind)
             return bool(scope) and request.auth.has_scope(scope)
         user = request.user

@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
-from apps.core.decorators import patient_required, staff_required
+from apps.core.decorators import staff_required
+from apps.patients.decorators import patient_required
 from apps.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from apps.messaging.threads import selectors, services
 from apps.messaging.threads.forms import AssignForm, NewThreadForm, ReplyForm, StaffNewThreadForm, apply_domain_errors

@@ -1,14 +1,13 @@
 """Health of the things the clinic depends on, for /healthz/ and operators."""
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 from django.db import connection
 
 
 @lru_cache(maxsize=1)
 def _redis_client():
-    import redis
-
     return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
 
 

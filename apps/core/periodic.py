@@ -2,6 +2,7 @@
 tasks.py, and written into django-celery-beat by `manage.py sync_periodic_tasks` (run at
 release). The command is idempotent: update_or_create by name, never delete-all."""
 import importlib
+import json
 from dataclasses import dataclass, field
 
 from django.apps import apps as django_apps
@@ -38,8 +39,8 @@ def declared():
 def sync_periodic_tasks():
     """Write every declared job into django-celery-beat; disable (not delete) ours that are no
     longer declared. Returns (created, updated, disabled) names."""
-    import json
-
+    # django-celery-beat's models, imported here because this module is imported by apps'
+    # tasks.py files, which may load before the app registry is ready.
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     created, updated = [], []

@@ -139,8 +139,10 @@ def _event_model(model):
 
 
 def _actor_user(actor):
-    # An API key or a system label is not a user: the event keeps its label instead.
-    return actor if getattr(actor, "is_authenticated", False) and hasattr(actor, "has_perm") else None
+    # An API key (it has scopes) or a system label is not a user: the event keeps its label.
+    if actor is None or hasattr(actor, "has_scope") or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor
 
 
 def _actor_label(actor, label):

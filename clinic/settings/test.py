@@ -23,3 +23,8 @@ if "prefix" in CHANNEL_LAYERS["default"].get("CONFIG", {}) and not env.str("CHAN
     import uuid
 
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex[:12]}"
+
+# A tiny app with a state machine, for core's own tests (tests/core/machine).
+from .base import INSTALLED_APPS  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.core.machine"]

@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 
@@ -10,8 +11,6 @@ class Command(BaseCommand):
     help = "Print the current 6-digit code of the demo staff authenticator (demo data only)."
 
     def handle(self, *args, **options):
-        from django.conf import settings
-
         if not settings.DEBUG and not getattr(settings, "DEMO_MODE", False):
             raise CommandError("demo_totp works only with DEBUG or DEMO_MODE on.")
         code = totp(bytes.fromhex(DEMO_TOTP_KEY_HEX), step=30, t0=0, digits=6)

@@ -14,6 +14,8 @@ def test_every_admin_changelist_renders_for_a_verified_clinic_admin(client_for, 
     response = client_for(clinic_admin).get(url)
 
     assert response.status_code == 200
+    # The list's own title ("Select visit to change" / "... to view"), not the sign-in page.
+    assert f"Select {model._meta.verbose_name} to" in response.content.decode()
 
 
 @pytest.mark.parametrize(

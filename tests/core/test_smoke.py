@@ -15,10 +15,12 @@ def test_anonymous_home_goes_to_login(client, db):
     assert response["Location"] == reverse("account_login")
 
 
-def test_staff_home_renders_for_verified_front_desk(client_for, front_desk):
+def test_staff_home_shows_the_dashboard_with_the_patients_apps_figures(client_for, front_desk, patient, other_patient):
     response = client_for(front_desk).get("/staff/")
     assert response.status_code == 200
     assert b"Dashboard" in response.content
+    assert response.context["patient_count"] == 2  # contributed by apps/patients through core's hook
+    assert response.context["jobs_ok"] is False  # no worker heartbeat in tests
 
 
 def test_portal_renders_for_patient(client_for, patient):

@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -20,8 +21,6 @@ class AccountAdapter(DefaultAccountAdapter):
         page (429) for the whole cool-off. Without this, allauth's own per-login limit
         (ACCOUNT_RATE_LIMITS, checked first) would answer the next attempts with a generic form
         error instead. The attempt goes on to the axes backend, which refuses it."""
-        from axes.handlers.proxy import AxesProxyHandler
-
         if settings.AXES_ENABLED and not AxesProxyHandler.is_allowed(request, credentials):
             return
         super().pre_authenticate(request, **credentials)

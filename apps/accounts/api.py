@@ -36,7 +36,7 @@ class WhoAmIView(APIView):
     def get(self, request):
         if isinstance(request.auth, ApiKey):
             key = request.auth
-            body = {"actor_type": "api_key", "name": key.name, "email": None, "role": "integrator", "scopes": list(key.scopes)}
+            body = {"actor_type": "api_key", "name": key.name, "email": None, "role": key.role, "scopes": list(key.scopes)}
         else:
             user = request.user
             body = {"actor_type": "staff", "name": user.get_full_name(), "email": user.email, "role": user.role, "scopes": []}

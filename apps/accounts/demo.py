@@ -1,18 +1,19 @@
 """The accounts app's demo records: one user of each staff role, sharing the demo
 authenticator key (apps/core/demo.py)."""
+from allauth.account.models import EmailAddress
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import User
-from apps.accounts.roles import CLINIC_ADMIN, STAFF_ROLES, ensure_roles
+from apps.accounts.roles import BILLING, CLINIC_ADMIN, FRONT_DESK, NURSE, STAFF_ROLES, ensure_roles
 from apps.accounts.services import staff_user_create
 from apps.core import demo
 from apps.core.demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX
 
 STAFF = [
     ("admin@clinic.test", "Alex Admin", CLINIC_ADMIN),
-    ("frontdesk@clinic.test", "Fran Desk", "front_desk"),
-    ("nurse@clinic.test", "Nia Nurse", "nurse"),
-    ("billing@clinic.test", "Bo Billing", "billing"),
+    ("frontdesk@clinic.test", "Fran Desk", FRONT_DESK),
+    ("nurse@clinic.test", "Nia Nurse", NURSE),
+    ("billing@clinic.test", "Bo Billing", BILLING),
 ]
 
 
@@ -31,8 +32,6 @@ def demo_staff_user(email, name, role):
 
 def verified_login(*, email, full_name):
     """A demo portal login with its email already verified."""
-    from allauth.account.models import EmailAddress
-
     user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     return user

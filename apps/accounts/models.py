@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from apps.accounts.roles import STAFF_ROLES
+from apps.accounts.roles import INTEGRATOR, role_of
 
 
 class UserManager(BaseUserManager):
@@ -74,16 +74,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def role(self):
-        """The user's role name (first matching group), 'patient' for portal users."""
-        if not self.is_staff:
-            return "patient"
-        if self.is_superuser:
-            return "clinic_admin"
-        names = {g.name for g in self.groups.all()}
-        for role in STAFF_ROLES:
-            if role in names:
-                return role
-        return "staff"
+        """The user's role name (accounts.roles.role_of)."""
+        return role_of(self)
 
 
 def _hash_key(raw):
@@ -128,7 +120,9 @@ class ApiKey(models.Model):
     def matches(self, raw):
         return hmac.compare_digest(self.key_hash, _hash_key(raw))
 
-    # The API's request.user for a key: authenticated, not staff, no model permissions.
+    # The API's request.user for a key: authenticated, not staff, no model permissions; its
+    # role in the access log and whoami.
+    role = INTEGRATOR
     is_authenticated = True
     is_clinic_staff = False
     is_staff = False

@@ -1,6 +1,10 @@
-"""Roles are groups with permissions. This table is the source of truth; ensure_roles() writes
-it after every migrate (and seed_demo), adding permissions and removing ones no longer listed.
-Later apps add their permissions here."""
+"""Roles are groups with permissions. This module is the one place role names live: this table
+is the source of truth; ensure_roles() writes it after every migrate (and seed_demo), adding
+permissions and removing ones no longer listed. Later apps add their permissions here, and
+ask for a user's role (role_of) or the users holding roles (accounts.selectors.staff_in_roles)
+through accounts rather than naming groups themselves."""
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, Permission
 
 PATIENT = "patient"
 FRONT_DESK = "front_desk"
@@ -11,10 +15,29 @@ CLINIC_ADMIN = "clinic_admin"
 
 STAFF_ROLES = [CLINIC_ADMIN, PROVIDER, NURSE, FRONT_DESK, BILLING]
 ALL_ROLES = [PATIENT, *STAFF_ROLES]
+# Not groups: what the access log and whoami call an API key, and a staff user in no role.
+INTEGRATOR = "integrator"
+STAFF_WITHOUT_ROLE = "staff"
+
+
+def role_of(user):
+    """The user's role name: PATIENT for portal users, CLINIC_ADMIN for superusers, else the
+    first of STAFF_ROLES among their groups (STAFF_WITHOUT_ROLE when none)."""
+    if not user.is_staff:
+        return PATIENT
+    if user.is_superuser:
+        return CLINIC_ADMIN
+    names = {g.name for g in user.groups.all()}
+    for role in STAFF_ROLES:
+        if role in names:
+            return role
+    return STAFF_WITHOUT_ROLE
+
 
 _PATIENT_READ = ["patients.view_patient"]
 _PATIENT_WRITE = ["patients.add_patient", "patients.change_patient"]
-_DUPLICATES = ["patients.view_duplicatereview", "patients.change_duplicatereview"]
+# The review's decisions (its event rows) show on its admin page, for those who decide.
+_DUPLICATES = ["patients.view_duplicatereview", "patients.change_duplicatereview", "patients.view_duplicatereviewevent"]
 
 ROLE_PERMISSIONS = {
     PATIENT: [],
@@ -69,7 +92,6 @@ ROLE_PERMISSIONS[CLINIC_ADMIN] = ROLE_PERMISSIONS[CLINIC_ADMIN] + (
 )
 
 
-
 # --- secure messaging ---------------------------------------------------------------------
 # Front desk, nurses, providers and admins read, answer, assign, close and reopen patient
 # threads and start one on a patient's behalf. Billing gets none: threads carry clinical
@@ -82,9 +104,8 @@ _MESSAGING = [
 for _role in (FRONT_DESK, NURSE, PROVIDER, CLINIC_ADMIN):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _MESSAGING
 
-def ensure_roles():
-    from django.contrib.auth.models import Group, Permission
 
+def ensure_roles():
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         wanted = []
@@ -97,8 +118,6 @@ def ensure_roles():
 def ensure_roles_after_migrate(sender, **kwargs):
     """post_migrate fires once per app (and after every test flush): act on the last app only,
     when every app's permissions exist."""
-    from django.apps import apps
-
-    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    last = [config for config in django_apps.get_app_configs() if config.models_module is not None][-1]
     if sender.label == last.label:
         ensure_roles()

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.models import ApiKey
+from apps.accounts.models import ApiKey, User
+from apps.accounts.roles import STAFF_ROLES
 
 # Every API request runs this lookup. Written out, it is the query the ORM would send for
 # filter(prefix=..., revoked_at__isnull=True) (prefix is unique: at most one row), without
@@ -32,6 +34,13 @@ def api_key_authenticate(raw):
 
 
 def user_has_confirmed_totp(user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def staff_in_roles(roles):
+    """Active staff holding any of `roles` (names from accounts.roles), in id order: whom to
+    tell about something a role handles."""
+    unknown = set(roles) - set(STAFF_ROLES)
+    if unknown:
+        raise ValueError(f"Unknown staff role(s): {', '.join(sorted(unknown))}.")
+    return User.objects.filter(is_active=True, is_staff=True, groups__name__in=list(roles)).distinct().order_by("pk")

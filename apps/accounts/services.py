@@ -1,6 +1,7 @@
 """Writes for users, staff roles, MFA devices and API keys."""
 import secrets
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -30,8 +31,6 @@ def staff_user_create(*, email, password, full_name="", role):
 
 
 def _mark_email_verified(user):
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )

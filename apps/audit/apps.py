@@ -7,9 +7,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self):
-        # Logins are recorded from Django's auth signals: the one place every login path
-        # (allauth, admin, API session) passes through.
-        from apps.audit import receivers  # noqa: F401
+        # Imported here, not at the top: receivers and services import the AccessLog model and
+        # core.transitions defines an abstract model, and Django imports apps.py before any
+        # model can be loaded (AppRegistryNotReady).
+        from apps.audit import receivers  # noqa: F401  (logins, from Django's auth signals)
         from apps.audit.services import record_transition
         from apps.core import transitions
 

@@ -3,6 +3,8 @@ API keys, by the API's authentication."""
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 _current: ContextVar["AuditContext | None"] = ContextVar("audit_context", default=None)
 
 
@@ -18,9 +20,10 @@ class AuditContext:
 
     @property
     def role(self):
+        # The actor names its own role (accounts owns role names: User.role, ApiKey.role).
         if self._role is None:
             if self.api_key is not None:
-                self._role = "integrator"
+                self._role = self.api_key.role
             elif self.user is not None and getattr(self.user, "is_authenticated", False):
                 self._role = self.user.role
             else:
@@ -29,8 +32,6 @@ class AuditContext:
 
 
 def client_ip(request):
-    from django.conf import settings
-
     if settings.AXES_IPWARE_PROXY_COUNT:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         parts = [p.strip() for p in forwarded.split(",") if p.strip()]

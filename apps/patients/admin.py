@@ -1,13 +1,30 @@
 from django.contrib import admin
 
 from apps.audit.admin import AuditedModelAdmin
-from apps.core.admin import ReadOnlyAdminMixin
-from apps.patients.models import DuplicateReview, Patient, Registration
+from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from apps.patients.models import DuplicateReview, DuplicateReviewEvent, Patient, Registration, RegistrationEvent
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Patient data changes through the staff pages and services (validation, MRNs, audit);
     the admin shows it and logs each view."""
+
+
+EVENT_FIELDS = ["at", "from_status", "to_status", "actor", "actor_label", "reason", "data"]
+
+
+class DuplicateReviewEventInline(ReadOnlyInline):
+    """Who decided the review, from which status to which, and why (core.transitions)."""
+
+    model = DuplicateReviewEvent
+    fields = EVENT_FIELDS
+
+
+class RegistrationEventInline(ReadOnlyInline):
+    """Each step of the registration: email verified, sent to review, completed."""
+
+    model = RegistrationEvent
+    fields = EVENT_FIELDS
 
 
 @admin.register(Patient)
@@ -23,6 +40,7 @@ class DuplicateReviewAdmin(ReadOnlyAdmin):
     list_display = ["id", "existing", "status", "reasons", "created_at", "resolved_at"]
     list_filter = ["status"]
     list_select_related = ["existing"]
+    inlines = [DuplicateReviewEventInline]
 
 
 @admin.register(Registration)
@@ -30,3 +48,4 @@ class RegistrationAdmin(ReadOnlyAdmin):
     list_display = ["user", "status", "created_at", "completed_at"]
     list_filter = ["status"]
     list_select_related = ["user"]
+    inlines = [RegistrationEventInline]

@@ -1,9 +1,11 @@
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from apps.audit.services import record, record_many
+from apps.core import access
 from apps.core.api.pagination import RowsPagination
 from apps.core.api.permissions import ClinicAccess
 from apps.patients import selectors, services
@@ -43,6 +45,7 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     perms = {"read": "patients.view_patient", "write": "patients.change_patient", "create": "patients.add_patient"}
     action_kinds = {"create": "create"}
     serializer_class = PatientOutput
+    queryset = Patient.objects.none()  # the model, for the schema; rows come from get_queryset()
     filterset_class = PatientFilter
     lookup_value_converter = "uuid"
     pagination_class = RowsPagination  # the list reads rows of row_columns, page and total in one query
@@ -51,10 +54,18 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def row_columns(self):
         return PatientOutput.row_columns()
 
+    def _access_action(self):
+        return access.VIEW if self.request.method in SAFE_METHODS else access.CHANGE
+
+    # Patients are fetched through core's access layer, for the API key or the staff user
+    # (request.user is the key for a key): ClinicAccess answers "may call this endpoint",
+    # the access rule (apps/patients/rules.py) "which rows".
     def get_queryset(self):
-        if self.action == "list":
-            return selectors.patient_list().for_rows()
-        return selectors.patient_list()
+        patients = selectors.access_patients(self.request.user, action=self._access_action())
+        return patients.for_rows() if self.action == "list" else patients
+
+    def get_object(self):
+        return selectors.access_patient(self.request.user, self.kwargs[self.lookup_field], action=self._access_action())
 
     def filter_queryset(self, queryset):
         # With no filter in the query string the FilterSet would build and validate an empty

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from apps.core import access
+
 
 class PatientsConfig(AppConfig):
     name = "apps.patients"
@@ -7,8 +9,10 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self):
+        # Imported here, not at the top: each of these modules imports models (ours, allauth's,
+        # core's), and Django imports apps.py before any model can be loaded (AppRegistryNotReady).
+        # All are imports down the floors (core, accounts) or of this app itself.
         from apps.accounts.adapter import email_confirmed
-        from apps.core import access
         from apps.core.staff_views import staff_home_context
         from apps.patients import rules, selectors, services
 

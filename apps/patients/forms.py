@@ -3,20 +3,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.core.exceptions import ValidationFailed
-from apps.patients.models import Patient
+from apps.patients.models import DuplicateReview, Patient
 from apps.patients.phone import normalize_phone
-from apps.patients.services import CONTACT_FIELDS, PATIENT_FIELDS
+from apps.patients.services import CONTACT_FIELDS, PATIENT_FIELDS, registration_submit
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-def apply_domain_errors(form, exc: ValidationFailed):
-    """Show a service's field errors on the form (unknown fields go to the top)."""
-    for field, messages in exc.extra.get("fields", {}).items():
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class PatientSignupForm(forms.Form):
@@ -52,8 +44,6 @@ class PatientSignupForm(forms.Form):
         return dob
 
     def signup(self, request, user):
-        from apps.patients.services import registration_submit
-
         data = self.cleaned_data
         user.full_name = f"{data['first_name']} {data['last_name']}"
         user.save(update_fields=["full_name"])
@@ -129,8 +119,6 @@ class DuplicateResolveForm(forms.Form):
 
     def __init__(self, *args, review, **kwargs):
         super().__init__(*args, **kwargs)
-        from apps.patients.models import DuplicateReview
-
         S = DuplicateReview.Status
         if review.registration_id:
             choices = [(S.LINKED, "Same person: link the login to the existing record"), (S.CREATED_NEW, "Different person: create a new record")]

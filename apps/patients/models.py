@@ -6,7 +6,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 
 from apps.core.timezones import TIMEZONE_CHOICES
+from apps.core.transitions import TransitionEvent
 from apps.patients.phone import validate_e164
+from apps.patients.querysets import PatientQuerySet
 
 
 class Sex(models.TextChoices):
@@ -23,23 +25,6 @@ class Language(models.TextChoices):
     ZH = "zh", "Chinese"
     VI = "vi", "Vietnamese"
     AR = "ar", "Arabic"
-
-
-class PatientQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(merged_into__isnull=True)
-
-    def search(self, q):
-        """Name (any word, prefix), MRN (exact) or phone (digits)."""
-        from apps.patients.selectors import patient_search_filter
-
-        return self.filter(patient_search_filter(q))
-
-    def for_rows(self):
-        """With `has_portal_login` as a column, for lists read as rows (values())."""
-        return self.annotate(
-            has_portal_login=models.ExpressionWrapper(models.Q(user__isnull=False), output_field=models.BooleanField())
-        )
 
 
 class Patient(models.Model):
@@ -129,6 +114,16 @@ class Registration(models.Model):
         IN_REVIEW = "in_review", "Waiting for staff review"
         COMPLETED = "completed", "Completed"
 
+    # Moved by services.registration_complete and duplicate_review_resolve through
+    # core.transitions. The audit log records what happens to the patient record (created,
+    # login linked), not the registration's own steps, so no audit entry per move here.
+    TRANSITIONS = {
+        Status.PENDING_VERIFICATION: {Status.IN_REVIEW, Status.COMPLETED},
+        Status.IN_REVIEW: {Status.COMPLETED},
+    }
+    EVENT_MODEL = "patients.RegistrationEvent"
+    AUDIT_TRANSITIONS = False
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registration")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -159,6 +154,10 @@ class DuplicateReview(models.Model):
     TRANSITIONS = {
         Status.OPEN: {Status.LINKED, Status.CREATED_NEW, Status.MERGED, Status.DISMISSED},
     }
+    EVENT_MODEL = "patients.DuplicateReviewEvent"
+    # services.duplicate_review_resolve writes the one audit entry of a decision, on the
+    # existing patient's record with the resolution; the listener's entry would repeat it.
+    AUDIT_TRANSITIONS = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     existing = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
@@ -192,3 +191,20 @@ class DuplicateReview(models.Model):
     @property
     def reason_labels(self):
         return [self.REASON_LABELS.get(r, r) for r in self.reasons]
+
+
+class RegistrationEvent(TransitionEvent):
+    """A step of a self-registration: who moved it (the registrant verifying their email, or
+    the staff member who decided a review), from which status to which, and why."""
+
+    SUBJECT_FIELD = "registration"
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="events")
+
+
+class DuplicateReviewEvent(TransitionEvent):
+    """A decision on a possible duplicate (or its closing with a sibling review)."""
+
+    SUBJECT_FIELD = "review"
+
+    review = models.ForeignKey(DuplicateReview, on_delete=models.CASCADE, related_name="events")

@@ -1,32 +1,15 @@
-"""Reads of patient data. Access checks for this app live here, in one place:
-access_patient_for_user (portal) and access_patient_for_staff."""
-import re
-
+"""Reads of patient data. Every fetch on behalf of someone goes through core's access layer
+(apps/core/access.py, rules in apps/patients/rules.py), in the access_* selectors here:
+access_patient_for_user (portal), access_patient_for_staff and access_patients (staff pages),
+access_patient and access_patients (the API), access_duplicate_review(s_open) (staff)."""
 from django.db.models import Q
 
 from apps.core import access
 from apps.core.exceptions import NotFound
 from apps.patients.models import DuplicateReview, Patient, Registration
+from apps.patients.querysets import patient_search_filter, phone_filter
 
-_MRN = re.compile(r"^\d{8}$")
-
-
-def patient_search_filter(q):
-    q = (q or "").strip()
-    if not q:
-        return Q()
-    if _MRN.match(q):
-        return Q(mrn=q)
-    digits = re.sub(r"\D", "", q)
-    if len(digits) >= 7 and len(digits) >= len(q.replace(" ", "")) - 3:
-        return Q(phone__endswith=digits[-10:])
-    words = [w for w in re.split(r"[\s,]+", q) if w]
-    condition = Q()
-    for word in words:
-        condition &= (
-            Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(preferred_name__istartswith=word)
-        )
-    return condition
+__all__ = ["patient_search_filter", "phone_filter"]  # re-exported: other apps search patients through here
 
 
 def patient_list(*, q="", date_of_birth=None, mrn="", phone=""):
@@ -42,10 +25,17 @@ def patient_list(*, q="", date_of_birth=None, mrn="", phone=""):
     return qs.order_by("last_name", "first_name", "date_of_birth", "id")
 
 
-def phone_filter(phone):
-    """Patients whose phone ends with the last ten digits typed; nobody when none were."""
-    digits = re.sub(r"\D", "", phone)
-    return Q(phone__endswith=digits[-10:]) if digits else Q(pk__in=[])
+def access_patients(actor, *, action=access.VIEW, **filters):
+    """patient_list(**filters) as far as the actor may `action` them: every active patient for
+    an API key with the scope or staff with the permission (else PermissionDenied), a patient
+    only their own record, anyone else NotFound."""
+    return access.scope(actor, patient_list(**filters), action)
+
+
+def access_patient(actor, patient_id, *, action=access.VIEW):
+    """One active patient for an API key or staff user allowed to `action` patients; missing,
+    malformed and merged ids are NotFound."""
+    return access.get(actor, patient_list(), patient_id, action)
 
 
 def active_patient_for_user(user):
@@ -120,6 +110,13 @@ def duplicate_reviews_open():
         .select_related("existing", "registration", "registration__user", "other")
         .order_by("created_at")
     )
+
+
+def access_duplicate_reviews_open(user):
+    """The open reviews, for staff who may decide them (PermissionDenied for other staff)."""
+    if not access.is_staff(user):
+        raise NotFound()
+    return access.scope(user, duplicate_reviews_open(), access.CHANGE)
 
 
 def access_duplicate_review(user, review_id):

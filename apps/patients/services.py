@@ -1,4 +1,6 @@
-"""Every write of patient data: creation with an MRN, updates, self-registration, duplicates."""
+"""Every write of patient data: creation with an MRN, updates, self-registration, duplicates.
+Registrations and duplicate reviews change status only through core.transitions (one event
+row per move: apps/patients/models.py RegistrationEvent, DuplicateReviewEvent)."""
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,6 +10,7 @@ from django.utils import timezone
 from apps.audit.services import record
 from apps.core.exceptions import Conflict, InvalidTransition, ValidationFailed
 from apps.core.hooks import Hook
+from apps.core.transitions import lock, transition
 from apps.patients.models import DuplicateReview, MrnSequence, Patient, Registration
 from apps.patients.phone import normalize_phone
 from apps.patients.selectors import find_duplicates
@@ -133,15 +136,18 @@ def registration_submit(*, user, first_name, last_name, date_of_birth, phone, te
 
 @transaction.atomic
 def registration_complete(*, user):
-    """After email verification: link the registrant to their record, create one, or hand the
-    case to staff. Never creates a second record for a person who may already have one, and
-    tells the registrant nothing about anyone else.
+    """After email verification (accounts' email_confirmed hook, connected in
+    apps/patients/apps.py): link the registrant to their record, create one, or hand the case
+    to staff. Never creates a second record for a person who may already have one, and tells
+    the registrant nothing about anyone else.
 
-    - one match on name + date of birth + the verified email, with no portal login yet: linked;
-    - any other match (email, phone or name + date of birth): IN_REVIEW with a DuplicateReview
-      per candidate;
-    - no match: a new patient record.
-    Idempotent: a completed or in-review registration is left as it is."""
+    - one match on name + date of birth + the verified email, with no portal login yet: linked
+      (PENDING_VERIFICATION -> COMPLETED);
+    - any other match (email, phone or name + date of birth): PENDING_VERIFICATION ->
+      IN_REVIEW with a DuplicateReview per candidate, and the reviewers are told;
+    - no match: a new patient record (PENDING_VERIFICATION -> COMPLETED).
+    The registrant is the actor of the event row. Idempotent: a completed or in-review
+    registration is left as it is."""
     registration = Registration.objects.select_for_update().filter(user=user).first()
     if registration is None or registration.status != Registration.Status.PENDING_VERIFICATION:
         return registration
@@ -151,17 +157,19 @@ def registration_complete(*, user):
     )
     strong = [p for p, reasons in matches if {"email", "name_dob"} <= set(reasons) and p.user_id is None]
     if len(matches) == 1 and strong:
-        _registration_link(registration, strong[0])
+        _registration_link(registration, strong[0], actor=user, reason="Email verified: matched an existing record")
     elif matches:
-        registration.status = Registration.Status.IN_REVIEW
-        registration.save(update_fields=["status"])
+        transition(
+            registration, Registration.Status.IN_REVIEW, actor=user, locked=True,
+            reason="Email verified: may match an existing record", data={"candidates": len(matches)},
+        )
         reviews = [
             DuplicateReview.objects.create(existing=existing, registration=registration, reasons=reasons)
             for existing, reasons in matches
         ]
         _notify_reviewers(reviews[0])
     else:
-        _registration_create_patient(registration)
+        _registration_create_patient(registration, actor=user, reason="Email verified: no existing record")
     return registration
 
 
@@ -184,20 +192,22 @@ def _notify_reviewers(review):
     )
 
 
-def _registration_link(registration, patient):
+def _registration_link(registration, patient, *, actor, reason):
+    """Give the registrant's login to `patient` and complete the (locked) registration."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.user_id is not None:
         raise Conflict("That patient record already has a portal login.", code="patient_has_login")
     patient.user = registration.user
     patient.save(update_fields=["user", "updated_at"])
-    registration.patient = patient
-    registration.status = Registration.Status.COMPLETED
-    registration.completed_at = timezone.now()
-    registration.save(update_fields=["patient", "status", "completed_at"])
+    transition(
+        registration, Registration.Status.COMPLETED, actor=actor, reason=reason, locked=True,
+        fields={"patient": patient, "completed_at": timezone.now()}, data={"patient": str(patient.pk), "linked": True},
+    )
     record("update", patient, detail={"fields": ["user"], "via": "registration"})
 
 
-def _registration_create_patient(registration):
+def _registration_create_patient(registration, *, actor, reason):
+    """A new patient record for the registrant; completes the (locked) registration."""
     user = registration.user
     patient = patient_create(
         data={
@@ -210,55 +220,71 @@ def _registration_create_patient(registration):
         user=user,
         flag_duplicates=False,
     )
-    registration.patient = patient
-    registration.status = Registration.Status.COMPLETED
-    registration.completed_at = timezone.now()
-    registration.save(update_fields=["patient", "status", "completed_at"])
+    transition(
+        registration, Registration.Status.COMPLETED, actor=actor, reason=reason, locked=True,
+        fields={"patient": patient, "completed_at": timezone.now()}, data={"patient": str(patient.pk), "linked": False},
+    )
     return patient
 
 
 @transaction.atomic
 def duplicate_review_resolve(*, review, resolution, actor, note=""):
-    """Staff decision on a possible duplicate.
+    """Staff decision on a possible duplicate: OPEN -> `resolution`, with `actor`, `note` as
+    the reason, and an event row.
 
     For a self-registration: LINKED (the registrant is the existing patient) or CREATED_NEW
-    (a different person: a new record). For a staff-registered pair: MERGED (the newer record
-    is folded into the existing one) or DISMISSED (different people).
-    Other open reviews of the same registration are closed with it."""
-    review = DuplicateReview.objects.select_for_update().get(pk=review.pk)
-    allowed = DuplicateReview.TRANSITIONS.get(review.status, set())
-    if resolution not in allowed:
-        raise InvalidTransition("This possible duplicate has already been resolved.")
+    (a different person: a new record); the registration goes IN_REVIEW -> COMPLETED and the
+    other open reviews of the same registration are closed with it (-> DISMISSED). For a
+    staff-registered pair: MERGED (the newer record is folded into the existing one) or
+    DISMISSED (different people). Raises InvalidTransition (409) when the review or the
+    registration was already decided, ValidationFailed for a resolution of the other kind,
+    Conflict when the record to link already has a login; nothing is written then. One audit
+    entry, on the existing patient's record."""
     S = DuplicateReview.Status
-    if review.registration_id:
+    # Lock order: the registration, then its reviews. Two staff deciding two reviews of the
+    # same registration at once queue on the registration instead of deadlocking on the
+    # sibling reviews (registration_id never changes, so the caller's copy tells it).
+    registration = lock(Registration, review.registration_id) if review.registration_id else None
+    review = lock(DuplicateReview, review.pk, related=("existing", "other"))
+    if not DuplicateReview.TRANSITIONS.get(review.status):
+        raise InvalidTransition("This possible duplicate has already been resolved.")
+    now = timezone.now()
+    data = {"existing": str(review.existing_id)}
+    if registration is not None:
         if resolution not in (S.LINKED, S.CREATED_NEW):
             raise ValidationFailed({"resolution": ["Choose link or create new for a registration."]})
-        registration = Registration.objects.select_for_update().get(pk=review.registration_id)
         if registration.status != Registration.Status.IN_REVIEW:
             raise InvalidTransition("This registration has already been completed.")
+        reason = f"Duplicate review: {S(resolution).label}" + (f" ({note})" if note else "")
         if resolution == S.LINKED:
-            _registration_link(registration, review.existing)
+            _registration_link(registration, review.existing, actor=actor, reason=reason)
         else:
-            _registration_create_patient(registration)
+            data["created"] = str(_registration_create_patient(registration, actor=actor, reason=reason).pk)
         siblings = DuplicateReview.objects.filter(registration=registration, status=S.OPEN).exclude(pk=review.pk)
-        siblings.update(status=S.DISMISSED, resolved_at=timezone.now(), resolved_by=actor)
+        for sibling in siblings.order_by("pk"):
+            transition(
+                sibling, S.DISMISSED, actor=actor, reason="Closed with the review that decided the registration",
+                data={"closed_with": str(review.pk)}, fields={"resolved_at": now, "resolved_by": actor},
+            )
     else:
         if resolution not in (S.MERGED, S.DISMISSED):
             raise ValidationFailed({"resolution": ["Choose merge or dismiss for two patient records."]})
+        data["other"] = str(review.other_id)
         if resolution == S.MERGED:
             patient_merge(source=review.other, target=review.existing)
-    review.status = resolution
-    review.resolved_at = timezone.now()
-    review.resolved_by = actor
-    review.note = note
-    review.save(update_fields=["status", "resolved_at", "resolved_by", "note"])
+    transition(
+        review, resolution, actor=actor, reason=note, data=data, locked=True,
+        fields={"resolved_at": now, "resolved_by": actor, "note": note},
+    )
     record("update", review.existing, detail={"duplicate_review": str(review.pk), "resolution": resolution})
     return review
 
 
 def patient_merge(*, source, target):
     """Fold `source` into `target`: the portal login moves when the target has none, and the
-    source is marked merged (kept, never deleted, so its MRN is never reused)."""
+    source is marked merged (kept, never deleted, so its MRN is never reused). A patient has
+    no status of its own: `merged_into` is the merge state, set once under the row lock (a
+    second merge is InvalidTransition); the decision's event row is the duplicate review's."""
     source = Patient.objects.select_for_update().get(pk=source.pk)
     target = Patient.objects.select_for_update().get(pk=target.pk)
     if source.merged_into_id:

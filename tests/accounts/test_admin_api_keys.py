@@ -28,7 +28,9 @@ def test_admin_creates_a_key_and_sees_it_once_in_a_message(client_for, clinic_ad
     assert key.scopes == ["patients:read", "patients:write"]
     assert key.created_by == clinic_admin
     assert key.key_hash == hashlib.sha256(raws[0].encode()).hexdigest()
-    assert api_client.get("/api/v1/patients/", HTTP_AUTHORIZATION=f"Api-Key {raws[0]}").status_code == 200
+    listing = api_client.get("/api/v1/patients/", HTTP_AUTHORIZATION=f"Api-Key {raws[0]}")
+    assert listing.status_code == 200
+    assert listing.json()["count"] == 0
 
 
 def test_the_key_is_not_shown_again(client_for, clinic_admin):
@@ -43,6 +45,7 @@ def test_the_key_is_not_shown_again(client_for, clinic_admin):
     secret = raw.split(".", 1)[1]
     for page in (listing, detail):
         assert page.status_code == 200
+        assert b"Lab system" in page.content and key.prefix.encode() in page.content
         assert secret.encode() not in page.content
         assert key.key_hash.encode() not in page.content
 
@@ -52,6 +55,7 @@ def test_the_add_form_refuses_an_unknown_scope(client_for, clinic_admin):
 
     assert response.status_code == 200
     assert "scopes" in response.context["adminform"].form.errors
+    assert b"patients:everything is not one of the available choices" in response.content
     assert not ApiKey.objects.exists()
 
 

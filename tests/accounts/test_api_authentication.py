@@ -39,10 +39,13 @@ def test_a_verified_staff_session_lists_patients(client_for, front_desk):
 @pytest.mark.parametrize("role_fixture", ["front_desk", "nurse", "provider_user", "billing_user", "clinic_admin"])
 def test_every_verified_staff_role_may_read_patients(request, client_for, role_fixture):
     user = request.getfixturevalue(role_fixture)
+    shown = PatientFactory()
 
     response = client_for(user).get(URL)
 
     assert response.status_code == 200
+    assert response.json()["count"] == 1
+    assert [(r["id"], r["mrn"]) for r in response.json()["results"]] == [(str(shown.pk), shown.mrn)]
 
 
 def test_a_patient_session_is_refused(client_for, patient):

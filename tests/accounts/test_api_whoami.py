@@ -39,6 +39,7 @@ def test_whoami_for_a_key_costs_one_query(api_client, api_key_factory):
         response = api_client.get(URL, HTTP_AUTHORIZATION=f"Api-Key {raw}")
 
     assert response.status_code == 200
+    assert response.json()["role"] == "integrator" and response.json()["scopes"] == ["patients:read"]
     assert len(queries) == 1
 
 
@@ -75,8 +76,10 @@ def test_an_unverified_staff_session_is_not_authenticated(client_for, front_desk
 def test_a_patient_is_refused(client_for, patient):
     response = client_for(patient.user).get(URL)
 
-    assert response.status_code in (401, 403)
-    assert response.json()["code"] in ("not_authenticated", "permission_denied")
+    # A patient's session authenticates (MFASessionAuthentication), but whoami is for keys and staff.
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert patient.user.email not in response.content.decode()
 
 
 def test_anonymous_gets_401(api_client, db):

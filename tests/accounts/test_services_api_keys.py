@@ -131,6 +131,7 @@ def test_a_key_from_the_command_works_on_the_api(api_client, db):
     response = api_client.get("/api/v1/patients/", HTTP_AUTHORIZATION=f"Api-Key {raw}")
 
     assert response.status_code == 200
+    assert response.json()["count"] == 0 and response.json()["results"] == []
 
 
 def test_create_api_key_rejects_an_unknown_scope(db):

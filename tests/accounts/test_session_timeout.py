@@ -35,6 +35,14 @@ def staff_client(client_for, front_desk):
     return client_for(front_desk)
 
 
+def shows_the_dashboard(response, user):
+    return response.status_code == 200 and f"{user.get_short_name()}</h1>".encode() in response.content
+
+
+def shows_the_portal(response, patient):
+    return response.status_code == 200 and patient.mrn.encode() in response.content
+
+
 @pytest.fixture
 def patient_client(client_for, patient):
     return client_for(patient.user)
@@ -60,12 +68,12 @@ def test_staff_are_signed_out_after_fifteen_idle_minutes(staff_client):
     assert not is_signed_in(staff_client)
 
 
-def test_staff_are_still_signed_in_after_fourteen_idle_minutes(staff_client):
+def test_staff_are_still_signed_in_after_fourteen_idle_minutes(staff_client, front_desk):
     set_clock(staff_client, idle_for=14 * MINUTE)
 
     response = staff_client.get("/staff/")
 
-    assert response.status_code == 200
+    assert shows_the_dashboard(response, front_desk)
     assert is_signed_in(staff_client)
 
 
@@ -79,12 +87,12 @@ def test_the_login_page_says_why_after_an_idle_logoff(staff_client):
     assert [str(m) for m in response.context["messages"]] == ["You were signed out after 15 minutes without activity."]
 
 
-def test_patients_are_still_signed_in_after_twenty_idle_minutes(patient_client):
+def test_patients_are_still_signed_in_after_twenty_idle_minutes(patient_client, patient):
     set_clock(patient_client, idle_for=20 * MINUTE)
 
     response = patient_client.get("/portal/")
 
-    assert response.status_code == 200
+    assert shows_the_portal(response, patient)
     assert is_signed_in(patient_client)
 
 
@@ -112,15 +120,15 @@ def test_everyone_is_signed_out_at_the_absolute_cap_even_when_active(request, cl
     assert not is_signed_in(client)
 
 
-def test_an_active_session_just_under_the_cap_stays_signed_in(patient_client):
+def test_an_active_session_just_under_the_cap_stays_signed_in(patient_client, patient):
     set_clock(patient_client, idle_for=10, signed_in_for=11 * HOUR + 59 * MINUTE)
 
     response = patient_client.get("/portal/")
 
-    assert response.status_code == 200
+    assert shows_the_portal(response, patient)
 
 
-def test_activity_keeps_a_staff_session_alive(staff_client, monkeypatch):
+def test_activity_keeps_a_staff_session_alive(staff_client, front_desk, monkeypatch):
     """Requests every ten minutes for an hour: never fifteen idle minutes in a row."""
     start = time.time()
     for step in range(7):
@@ -129,7 +137,7 @@ def test_activity_keeps_a_staff_session_alive(staff_client, monkeypatch):
 
         response = staff_client.get("/staff/")
 
-        assert response.status_code == 200, f"signed out at minute {step * 10}"
+        assert shows_the_dashboard(response, front_desk), f"signed out at minute {step * 10}"
 
 
 def test_a_real_pause_signs_staff_out(staff_client, monkeypatch):
@@ -193,5 +201,5 @@ def test_a_fresh_sign_in_starts_new_clocks(client, patient):
 
     response = client.get("/portal/")
 
-    assert response.status_code == 200
+    assert shows_the_portal(response, patient)
     assert time.time() - client.session[STARTED_KEY] < 60

@@ -26,6 +26,7 @@ def test_four_wrong_passwords_do_not_lock_the_account(client, patient):
     responses = fail(client, patient.user.email, 4)
 
     assert [r.status_code for r in responses] == [200] * 4
+    assert all(LOCKED_MESSAGE not in r.content and b'name="login"' in r.content for r in responses)
     response = sign_in(client, patient.user.email)
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(patient.user.pk)

@@ -39,8 +39,13 @@ def test_unenrolled_staff_is_sent_to_mfa_from_every_page(client_for, unenrolled_
 def test_verified_staff_reaches_the_staff_pages(client_for, front_desk):
     client = client_for(front_desk)
 
-    assert client.get("/staff/").status_code == 200
-    assert client.get("/staff/patients/").status_code == 200
+    home = client.get("/staff/")
+    patients = client.get("/staff/patients/")
+
+    assert home.status_code == 200
+    assert f"{front_desk.get_short_name()}</h1>".encode() in home.content
+    assert patients.status_code == 200
+    assert b"<h1>Patients</h1>" in patients.content
 
 
 def test_mfa_start_sends_staff_without_a_device_to_setup(client_for, unenrolled_staff):
@@ -73,6 +78,8 @@ def test_staff_signing_in_with_a_password_lands_on_the_second_step(client, front
 
     assert response.redirect_chain[-1][0].startswith("/staff/mfa/verify/")
     assert response.status_code == 200
+    assert b"Verify it's you" in response.content
+    assert b'name="token"' in response.content
     assert client.get("/staff/").status_code == 302
 
 
@@ -84,6 +91,8 @@ def test_patients_are_never_sent_to_mfa(client_for, patient):
     response = client.get("/portal/")
 
     assert response.status_code == 200
+    assert patient.mrn.encode() in response.content
+    assert b"Verify it's you" not in response.content
 
 
 @pytest.mark.parametrize("path", ["/staff/mfa/", "/staff/mfa/setup/", "/staff/mfa/verify/", "/staff/mfa/backup-codes/"])
@@ -170,6 +179,7 @@ def test_after_enrolment_the_session_is_verified(client_for, unenrolled_staff):
     response = client.get("/staff/")
 
     assert response.status_code == 200
+    assert f"{unenrolled_staff.get_short_name()}</h1>".encode() in response.content
 
 
 def test_an_enrolled_user_cannot_enrol_a_second_device(client_for, front_desk):
@@ -193,7 +203,9 @@ def test_verify_with_the_current_code_verifies_the_session_and_follows_next(clie
 
     assert response.status_code == 302
     assert response["Location"] == "/staff/patients/"
-    assert client.get("/staff/patients/").status_code == 200
+    patients = client.get("/staff/patients/")
+    assert patients.status_code == 200
+    assert b"<h1>Patients</h1>" in patients.content
     assert AccessLog.objects.filter(actor_user=front_desk, action="login", detail__mfa="TOTPDevice").count() == 1
 
 
@@ -228,7 +240,9 @@ def test_a_backup_code_verifies_once_and_not_twice(client_for, front_desk):
     reused = second.post("/staff/mfa/verify/", {"token": code})
 
     assert used.status_code == 302
-    assert first.get("/staff/").status_code == 200
+    home = first.get("/staff/")
+    assert home.status_code == 200
+    assert f"{front_desk.get_short_name()}</h1>".encode() in home.content
     assert reused.status_code == 400
     assert second.get("/staff/").status_code == 302
     assert StaticToken.objects.filter(device__user=front_desk).count() == 9
@@ -252,6 +266,8 @@ def test_backup_codes_page_asks_before_replacing_the_codes(client_for, front_des
     response = client_for(front_desk).get("/staff/mfa/backup-codes/")
 
     assert response.status_code == 200
+    assert b"Create new backup codes?" in response.content
+    assert not any(code.encode() in response.content for code in old)
     assert set(StaticToken.objects.filter(device__user=front_desk).values_list("token", flat=True)) == old
 
 
@@ -263,6 +279,8 @@ def test_regenerating_backup_codes_invalidates_the_old_ones(client_for, front_de
     new_codes = response.context["codes"]
     assert response.status_code == 200
     assert len(new_codes) == 10 and old_code not in new_codes
+    assert all(code.encode() in response.content for code in new_codes)
+    assert old_code.encode() not in response.content
     # The new code first: a refused code makes django-otp throttle the device for a second.
     assert client_for(front_desk, verified=False).post("/staff/mfa/verify/", {"token": new_codes[0]}).status_code == 302
     assert client_for(front_desk, verified=False).post("/staff/mfa/verify/", {"token": old_code}).status_code == 400
@@ -289,3 +307,5 @@ def test_patients_may_use_allauths_optional_mfa_pages(client_for, patient):
     response = client_for(patient.user).get("/accounts/2fa/")
 
     assert response.status_code == 200
+    assert b"Two-Factor Authentication" in response.content
+    assert b"Authenticator App" in response.content

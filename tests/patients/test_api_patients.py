@@ -66,8 +66,13 @@ def test_a_key_without_patient_scopes_is_403(api_key_factory, patient):
 
 
 def test_a_read_only_key_reads_but_cannot_write(reader, patient):
-    assert reader.get(LIST).status_code == 200
-    assert reader.get(one(patient)).status_code == 200
+    listing = reader.get(LIST)
+    shown = reader.get(one(patient))
+
+    assert listing.status_code == 200
+    assert [r["id"] for r in listing.json()["results"]] == [str(patient.pk)]
+    assert shown.status_code == 200
+    assert (shown.json()["id"], shown.json()["mrn"]) == (str(patient.pk), patient.mrn)
 
     create = reader.post(LIST, NEW, format="json")
     patch = reader.patch(one(patient), {"city": "X"}, format="json")
@@ -113,10 +118,32 @@ def test_unverified_staff_are_not_signed_in(front_desk, patient):
 def test_staff_sessions_follow_their_role(request, patient, role, can_create, can_change):
     client = session(request.getfixturevalue(role))
 
-    assert client.get(LIST).status_code == 200
-    assert client.get(one(patient)).status_code == 200
-    assert client.post(LIST, NEW, format="json").status_code == (201 if can_create else 403)
-    assert client.patch(one(patient), {"city": "Staffton"}, format="json").status_code == (200 if can_change else 403)
+    listing = client.get(LIST)
+    shown = client.get(one(patient))
+    created = client.post(LIST, NEW, format="json")
+    patched = client.patch(one(patient), {"city": "Staffton"}, format="json")
+
+    assert listing.status_code == 200
+    assert [r["id"] for r in listing.json()["results"]] == [str(patient.pk)]
+    assert shown.status_code == 200
+    assert (shown.json()["id"], shown.json()["mrn"]) == (str(patient.pk), patient.mrn)
+    if can_create:
+        assert created.status_code == 201
+        assert (created.json()["last_name"], created.json()["phone"]) == ("Integrated", "+12125550171")
+        assert Patient.objects.filter(pk=created.json()["id"], last_name="Integrated").exists()
+    else:
+        assert created.status_code == 403
+        assert created.json()["code"] == "permission_denied"
+        assert not Patient.objects.filter(last_name="Integrated").exists()
+    patient.refresh_from_db()
+    if can_change:
+        assert patched.status_code == 200
+        assert (patched.json()["id"], patched.json()["city"]) == (str(patient.pk), "Staffton")
+        assert patient.city == "Staffton"
+    else:
+        assert patched.status_code == 403
+        assert patched.json()["code"] == "permission_denied"
+        assert patient.city != "Staffton"
 
 
 def test_an_unknown_id_is_404(integrator):
@@ -130,7 +157,11 @@ def test_a_merged_record_is_not_served(integrator):
     target = PatientFactory()
     merged = PatientFactory(merged_into=target)
 
-    assert integrator.get(one(merged)).status_code == 404
+    response = integrator.get(one(merged))
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert merged.mrn not in response.content.decode()
 
 
 # --- list and filters ---------------------------------------------------------------------
@@ -315,6 +346,7 @@ def test_put_replaces_the_details(integrator, patient):
     )
 
     assert response.status_code == 200, response.content
+    assert (response.json()["first_name"], response.json()["city"]) == ("Put", "Putney")
     patient.refresh_from_db()
     assert (patient.first_name, patient.last_name, patient.date_of_birth, patient.city) == ("Put", "Person", datetime.date(1999, 9, 9), "Putney")
 
@@ -327,7 +359,11 @@ def test_put_requires_the_legal_fields(integrator, patient):
 
 
 def test_write_on_an_unknown_id_is_404(integrator):
-    assert integrator.patch(f"/api/v1/patients/{uuid.uuid4()}/", {"city": "X"}, format="json").status_code == 404
+    response = integrator.patch(f"/api/v1/patients/{uuid.uuid4()}/", {"city": "X"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert not Patient.objects.filter(city="X").exists()
 
 
 def test_delete_is_not_offered(integrator, patient):

@@ -44,10 +44,11 @@ def test_api_list_for_a_staff_session_costs_the_same_for_5_and_50(client_for, fr
     client.get("/api/v1/patients/")
 
     make_patients(5)
-    small, _ = count_queries(lambda: client.get("/api/v1/patients/", {"page_size": 5}))
+    small, small_response = count_queries(lambda: client.get("/api/v1/patients/", {"page_size": 5}))
     make_patients(45)
-    large, _ = count_queries(lambda: client.get("/api/v1/patients/", {"page_size": 50}))
+    large, large_response = count_queries(lambda: client.get("/api/v1/patients/", {"page_size": 50}))
 
+    assert (len(small_response.json()["results"]), len(large_response.json()["results"])) == (5, 50)
     assert small == large
 
 
@@ -72,11 +73,13 @@ def test_staff_search_costs_the_same_for_5_and_50_matches(client_for, billing_us
     client.get("/staff/patients/")
 
     PatientFactory.create_batch(5, last_name="Smithers")
-    small, _ = count_queries(lambda: client.get("/staff/patients/", {"q": "smith"}))
+    small, small_response = count_queries(lambda: client.get("/staff/patients/", {"q": "smith"}))
     PatientFactory.create_batch(45, last_name="Smithson")
     large, response = count_queries(lambda: client.get("/staff/patients/", {"q": "smith"}))
 
+    assert len(small_response.context["patients"]) == 5
     assert len(response.context["patients"]) == 50
+    assert all(p.last_name.encode() in response.content for p in response.context["patients"])
     assert small == large
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from apps.accounts.models import User
 from apps.audit.models import AccessLog
@@ -89,6 +90,7 @@ def test_terms_must_be_accepted(client):
 
     assert response.status_code == 200
     assert "accept_terms" in response.context["form"].errors
+    assert b"You must accept the terms of use and the privacy notice to register." in response.content
     assert not User.objects.filter(email="rita@example.test").exists()
     assert mail.outbox == []
 
@@ -99,6 +101,7 @@ def test_a_bad_phone_is_a_form_error(client, phone):
 
     assert response.status_code == 200
     assert "phone" in response.context["form"].errors
+    assert b"Enter a valid phone number" in response.content
     assert not User.objects.exists()
 
 
@@ -109,6 +112,7 @@ def test_a_future_date_of_birth_is_a_form_error(client):
 
     assert response.status_code == 200
     assert response.context["form"].errors["date_of_birth"] == ["Date of birth cannot be in the future."]
+    assert b"Date of birth cannot be in the future." in response.content
     assert not User.objects.exists()
 
 
@@ -118,6 +122,7 @@ def test_weak_passwords_are_form_errors(client, password):
 
     assert response.status_code == 200
     assert "password1" in response.context["form"].errors
+    assert all(escape(message) in response.content.decode() for message in response.context["form"].errors["password1"])
     assert not User.objects.exists()
 
 
@@ -125,7 +130,8 @@ def test_mismatched_passwords_are_a_form_error(client):
     response = sign_up(client, password2=PASSWORD + "x")
 
     assert response.status_code == 200
-    assert response.context["form"].errors
+    errors = [m for messages in response.context["form"].errors.values() for m in messages]
+    assert errors and all(escape(message) in response.content.decode() for message in errors)
     assert not User.objects.exists()
 
 
@@ -181,6 +187,7 @@ def test_viewing_the_confirmation_page_does_not_verify(client):
     response = client.get(path)
 
     assert response.status_code == 200
+    assert b"Confirm Email Address" in response.content and b"rita@example.test" in response.content
     assert not Patient.objects.exists()
     assert Registration.objects.get().status == Registration.Status.PENDING_VERIFICATION
 
@@ -220,7 +227,9 @@ def test_verified_registrant_can_sign_in_from_another_browser(client):
 
     fresh.post("/accounts/login/", {"login": "rita@example.test", "password": PASSWORD})
 
-    assert portal(fresh).status_code == 200
+    response = portal(fresh)
+    assert response.status_code == 200
+    assert Patient.objects.get().mrn.encode() in response.content
 
 
 # --- (b) a strong match without a login: linked -------------------------------------------

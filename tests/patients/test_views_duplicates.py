@@ -4,7 +4,8 @@ import uuid
 import pytest
 
 from apps.audit.models import AccessLog
-from apps.patients.models import DuplicateReview, Patient, Registration
+from apps.patients import services
+from apps.patients.models import DuplicateReview, DuplicateReviewEvent, Patient, Registration, RegistrationEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,10 @@ def test_roles_with_the_permission_see_the_list_and_the_review(request, client_f
 
 
 def test_an_unknown_review_is_404(client_for, front_desk):
-    assert client_for(front_desk).get(f"/staff/duplicates/{uuid.uuid4()}/").status_code == 404
+    response = client_for(front_desk).get(f"/staff/duplicates/{uuid.uuid4()}/")
+
+    assert response.status_code == 404
+    assert b"Save decision" not in response.content
 
 
 def test_viewing_logs_reads_of_both_records(client_for, front_desk, staff_pair_review):
@@ -130,6 +134,34 @@ def test_create_new_gives_the_registrant_their_own_record(client_for, front_desk
     assert existing.user is None
     assert DuplicateReview.objects.get(pk=review.pk).status == S.CREATED_NEW
     assert Registration.objects.get(user=user).patient == new
+
+
+def test_resolving_an_already_resolved_review_is_409_on_the_page_and_writes_nothing(client_for, front_desk, clinic_admin, staff_pair_review):
+    review, existing, other = staff_pair_review
+    services.duplicate_review_resolve(review=review, resolution=S.DISMISSED, actor=front_desk, note="Twins")
+    client = client_for(clinic_admin)
+    before = (AccessLog.objects.count(), DuplicateReviewEvent.objects.count(), RegistrationEvent.objects.count())
+
+    response = client.post(detail(review), {"resolution": S.MERGED, "note": "Same person after all"})
+
+    assert response.status_code == 409
+    assert response.templates[0].name == "patients/staff_duplicate_detail.html"
+    assert b"This possible duplicate has already been resolved." in response.content
+    assert b"Save decision" not in response.content  # a decided review offers no form
+    assert (AccessLog.objects.count(), DuplicateReviewEvent.objects.count(), RegistrationEvent.objects.count()) == before
+    review.refresh_from_db()
+    assert (review.status, review.resolved_by, review.note) == (S.DISMISSED, front_desk, "Twins")
+    other.refresh_from_db()
+    assert other.merged_into is None
+
+
+def test_a_decision_on_the_page_records_who_decided_and_why(client_for, front_desk, staff_pair_review):
+    review, _, _ = staff_pair_review
+
+    client_for(front_desk).post(detail(review), {"resolution": S.DISMISSED, "note": "Different people, same birthday"})
+
+    event = DuplicateReviewEvent.objects.get(review=review)
+    assert (event.from_status, event.to_status, event.actor, event.reason) == (S.OPEN, S.DISMISSED, front_desk, "Different people, same birthday")
 
 
 def test_resolving_twice_is_409_with_a_message(client_for, front_desk, clinic_admin, registration_review):

@@ -98,13 +98,21 @@ def test_every_staff_role_can_view_a_record(request, client_for, role, record_pa
     assert response.status_code == 200
     assert record_patient.mrn.encode() in response.content
     assert (response.context["form"] is not None) == can(role, "patients.change_patient")
+    assert (b'name="city"' in response.content) == can(role, "patients.change_patient")
 
 
 @pytest.mark.parametrize("role", STAFF)
 def test_only_roles_that_may_create_open_the_registration_page(request, client_for, role):
     response = client_for(request.getfixturevalue(role)).get("/staff/patients/new/")
 
-    assert response.status_code == (200 if can(role, "patients.add_patient") else 403)
+    if can(role, "patients.add_patient"):
+        assert response.status_code == 200
+        assert b"<h1>Register a patient</h1>" in response.content
+        assert b'name="first_name"' in response.content and b'name="date_of_birth"' in response.content
+    else:
+        assert response.status_code == 403
+        assert b"You can't open this page" in response.content
+        assert b'name="first_name"' not in response.content
 
 
 @pytest.mark.parametrize("role", STAFF)
@@ -117,6 +125,7 @@ def test_only_roles_that_may_create_register_a_patient(request, client_for, role
         assert response["Location"] == f"/staff/patients/{created.pk}/"
     else:
         assert response.status_code == 403
+        assert b"You can't open this page" in response.content
         assert created is None
 
 
@@ -133,6 +142,7 @@ def test_only_roles_that_may_change_edit_a_record(request, client_for, role, rec
         assert record_patient.city == "Newtown"
     else:
         assert response.status_code == 403
+        assert b"You can't open this page" in response.content
         assert record_patient.city == "Oldtown"
         assert not AccessLog.objects.filter(action="update").exists()
 
@@ -143,10 +153,14 @@ def test_an_unknown_id_is_404(request, client_for, role, method):
     response = getattr(client_for(request.getfixturevalue(role)), method)(f"/staff/patients/{uuid.uuid4()}/", {})
 
     assert response.status_code == 404
+    assert b"Page not found" in response.content
 
 
 def test_a_malformed_id_is_404(client_for, front_desk):
-    assert client_for(front_desk).get("/staff/patients/12345/").status_code == 404
+    response = client_for(front_desk).get("/staff/patients/12345/")
+
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
 
 
 # --- list and search ----------------------------------------------------------------------
@@ -161,9 +175,12 @@ def people(db):
 
 
 def found(client, **params):
+    """The patients the list shows (checked against the page itself)."""
     response = client.get("/staff/patients/", params)
     assert response.status_code == 200
-    return {p.pk for p in response.context["patients"]}
+    shown = response.context["patients"]
+    assert all(p.mrn.encode() in response.content for p in shown)
+    return {p.pk for p in shown}
 
 
 def test_search_by_name_prefix_of_any_word(client_for, front_desk, people):

@@ -1,8 +1,20 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template import TemplateSyntaxError
 
+from apps.audit.admin import AuditedModelAdmin
 from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
-
-from apps.messaging.models import Notification
+from apps.messaging.models import (
+    DeliveryAttempt,
+    InboundSms,
+    MessageTemplate,
+    Notification,
+    OutboundMessage,
+    SmsOptOut,
+    SmsOutboxEntry,
+)
+from apps.messaging.rendering import _engine
+from apps.messaging.threads.models import Attachment, Message, Thread, ThreadEvent
 
 
 @admin.register(Notification)
@@ -17,16 +29,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-from apps.messaging.models import (  # noqa: E402
-    DeliveryAttempt,
-    InboundSms,
-    MessageTemplate,
-    OutboundMessage,
-    SmsOptOut,
-    SmsOutboxEntry,
-)
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -72,11 +74,6 @@ def _template_syntax_clean(original):
     """Refuse a template that does not compile, so a typo never reaches a patient."""
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-        from django.template import TemplateSyntaxError
-
-        from apps.messaging.rendering import _engine
-
         data = original(self)
         for field in ("subject", "sms_body", "email_body"):
             try:
@@ -112,8 +109,6 @@ class SmsOptOutAdmin(ReadOnlyAdmin):
 # Read-only: threads, messages and attachments are written by the thread services only (the
 # portal, staff pages, the API, inbound SMS). Every thread shown in a list or opened is in the
 # access log (AuditedModelAdmin), since its messages are PHI.
-from apps.audit.admin import AuditedModelAdmin  # noqa: E402
-from apps.messaging.threads.models import Attachment, Message, Thread, ThreadEvent  # noqa: E402
 
 
 class MessageInline(ReadOnlyInline):
@@ -124,8 +119,8 @@ class MessageInline(ReadOnlyInline):
 
 class ThreadEventInline(ReadOnlyInline):
     model = ThreadEvent
-    fields = ["created_at", "kind", "actor_label", "from_status", "to_status", "reason"]
-    ordering = ["created_at", "id"]
+    fields = ["at", "kind", "actor_label", "from_status", "to_status", "reason"]
+    ordering = ["at", "id"]
 
 
 @admin.register(Thread)

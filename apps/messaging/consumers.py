@@ -10,16 +10,29 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from apps.accounts.websocket import session_has_verified_device
+from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
+from apps.core.exceptions import NotFound, PermissionDenied
 from apps.messaging import selectors, services
 from apps.messaging.events import user_group
 
-__all__ = ["NotificationConsumer", "CLOSE_FORBIDDEN", "CLOSE_UNAUTHENTICATED", "session_has_verified_device"]
+__all__ = ["NotificationConsumer", "CLOSE_FORBIDDEN", "CLOSE_UNAUTHENTICATED", "session_has_verified_device", "socket_actor"]
 
 RECENT = 10
 # With the in-memory channel layer (no REDIS_URL) an event raised in another process (a Celery
 # worker) cannot reach this socket, so the consumer also looks for new rows this often.
 CATCH_UP_SECONDS = 10
+
+
+def socket_actor(scope, user):
+    """The socket's user as core's access layer reads a page's request.user: staff carry
+    is_verified() from the session's django-otp device (OTPMiddleware gives pages that; a
+    WebSocket scope has no such middleware). Synchronous (database): call through
+    database_sync_to_async."""
+    if user is not None and access.is_staff(user):
+        verified = session_has_verified_device(scope, user)
+        user.is_verified = lambda: verified
+    return user
 
 
 class NotificationConsumer(ClinicJsonConsumer):
@@ -28,7 +41,8 @@ class NotificationConsumer(ClinicJsonConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
-        if user.is_staff and not await database_sync_to_async(session_has_verified_device)(self.scope, user):
+        user = await database_sync_to_async(socket_actor)(self.scope, user)
+        if user.is_staff and not access.staff_verified(user):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user = user
@@ -76,11 +90,11 @@ class NotificationConsumer(ClinicJsonConsumer):
             await self.send_error("unknown_action", "Unknown action.")
 
     def _mark_read(self, notification_id):
-        from apps.core.exceptions import NotFound
-
+        # Through core's access layer, like the page: not theirs, missing or malformed is
+        # simply ignored (the socket has nothing to show for it).
         try:
             notification = selectors.access_notification(self.user, notification_id)
-        except NotFound:
+        except (NotFound, PermissionDenied):
             return
         services.notification_mark_read(user=self.user, notification=notification)
 

@@ -4,7 +4,10 @@ How a row is never sent twice, even when workers die
 ----------------------------------------------------
 1. Claim. A conditional UPDATE moves due rows PENDING -> SENDING with a fresh claim_token
    (``UPDATE ... WHERE id IN (...) AND status='pending' AND next_attempt_at <= now``). Only
-   rows that carry our token afterwards are ours: two workers never both win a row.
+   rows that carry our token afterwards are ours: two workers never both win a row. Every
+   status change here is such a conditional UPDATE through core's transition_rows(), which
+   refuses any move OutboundMessage.TRANSITIONS does not list (InvalidTransition, nothing
+   written); the one single-row move of a callback (SENT -> FAILED) uses transition().
 2. Write-ahead attempt. Before the provider call, one committed transaction re-checks the
    claim (a conditional UPDATE on id + token + SENDING that also refreshes claimed_at) and
    inserts a DeliveryAttempt in state IN_FLIGHT. The provider call carries the attempt id
@@ -39,8 +42,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.transitions import lock, transition, transition_rows
 from apps.messaging.models import Channel, DeliveryAttempt, DeliveryStatusEvent, OutboundMessage, SmsOptOut
-from apps.messaging.sms import SendError, TransientSendError, TWILIO_UNSUBSCRIBED, get_email_sender, get_sms_backend
+from apps.messaging.outbox import REPLY_KIND_PREFIX, kick_after_commit, sms_opted_out
+from apps.messaging.reminders import reminder_suppressed_reason
+from apps.messaging.services import notify
+from apps.messaging.sms import (
+    TWILIO_UNSUBSCRIBED, SendError, SendResult, TransientSendError, get_email_sender, get_sms_backend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +102,16 @@ def backoff_seconds(attempt_number):
     return min(settings.MESSAGING_RETRY_MAX_SECONDS, base * (2 ** max(0, attempt_number - 1)))
 
 
+# --- moving rows ----------------------------------------------------------------------------
+# Every status change below is a conditional UPDATE through core's transition_rows: the
+# WHERE holds the expected status (and our claim token), the row count says whether we won,
+# and OutboundMessage.TRANSITIONS must allow the move or nothing is written.
+
+def _claimed(message_id, token):
+    """The one row, while this worker's claim (token) is on it."""
+    return OutboundMessage.objects.filter(pk=message_id, claim_token=token)
+
+
 # --- claiming -------------------------------------------------------------------------------
 
 def outbox_claim_due(*, now=None, limit=None, message_ids=None):
@@ -110,9 +129,12 @@ def outbox_claim_due(*, now=None, limit=None, message_ids=None):
     token = uuid.uuid4()
     # The WHERE repeats the status guard: on PostgreSQL a concurrent claimer blocks on the row
     # lock, then re-evaluates status='pending' against the committed row and skips it.
-    OutboundMessage.objects.filter(pk__in=ids, status=Status.PENDING, next_attempt_at__lte=now).update(
-        status=Status.SENDING, claim_token=token, claimed_at=now
+    moved = transition_rows(
+        OutboundMessage.objects.filter(pk__in=ids, next_attempt_at__lte=now),
+        from_status=Status.PENDING, to=Status.SENDING, claim_token=token, claimed_at=now,
     )
+    if moved == len(ids):
+        return token, ids  # every candidate is ours: no need to ask which
     won = list(OutboundMessage.objects.filter(pk__in=ids, claim_token=token, status=Status.SENDING).values_list("pk", flat=True))
     return token, won
 
@@ -120,8 +142,9 @@ def outbox_claim_due(*, now=None, limit=None, message_ids=None):
 def _release_unstarted(token, ids):
     """Give back claimed rows this run never started (time budget, soft time limit)."""
     if ids:
-        OutboundMessage.objects.filter(pk__in=list(ids), claim_token=token, status=Status.SENDING).update(
-            status=Status.PENDING, claim_token=None, claimed_at=None
+        transition_rows(
+            OutboundMessage.objects.filter(pk__in=list(ids), claim_token=token),
+            from_status=Status.SENDING, to=Status.PENDING, claim_token=None, claimed_at=None,
         )
 
 
@@ -131,7 +154,7 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
     """Record the attempt's outcome and move the row, in one transaction, conditional on still
     holding the claim. Returns the row's new status (None when the claim was lost)."""
     now = now or timezone.now()
-    claimed = OutboundMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING)
+    claimed = _claimed(message.pk, token)
     with transaction.atomic():
         if attempt is not None:
             attempt.outcome = outcome
@@ -148,14 +171,14 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
 
         if outcome == Outcome.SUCCESS:
             fields = {
-                "status": Status.SENT, "sent_at": now, "claim_token": None,
+                "sent_at": now, "claim_token": None,
                 "provider_message_id": result.provider_message_id if result else "",
                 "provider_status": (result.provider_status if result else "") or "sent", "last_error": "",
             }
-            if claimed.update(**fields):
+            if transition_rows(claimed, from_status=Status.SENDING, to=Status.SENT, **fields):
                 return Status.SENT
             # Reaped while we were sending: stop any resend that has not started yet.
-            if OutboundMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(**fields):
+            if transition_rows(OutboundMessage.objects.filter(pk=message.pk), from_status=Status.PENDING, to=Status.SENT, **fields):
                 return Status.SENT
             return None
 
@@ -163,19 +186,20 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
         if outcome == Outcome.PERMANENT or (attempt is not None and attempt.number >= settings.MESSAGING_MAX_ATTEMPTS):
             if error is not None and getattr(error, "code", "") == str(TWILIO_UNSUBSCRIBED) and message.channel == Channel.SMS:
                 SmsOptOut.objects.get_or_create(phone=message.to, defaults={"keyword": "carrier"})
-            updated = claimed.update(status=Status.FAILED, finished_at=now, claim_token=None, last_error=error_text)
+            updated = transition_rows(
+                claimed, from_status=Status.SENDING, to=Status.FAILED, finished_at=now, claim_token=None, last_error=error_text
+            )
             return Status.FAILED if updated else None
 
         # Transient (or unknown): back to PENDING after a backoff.
         number = attempt.number if attempt is not None else max(1, message.attempts)
         retry_at = now + timedelta(seconds=backoff_seconds(number))
-        updated = claimed.update(
-            status=Status.PENDING, claim_token=None, claimed_at=None, next_attempt_at=retry_at, last_error=error_text
+        updated = transition_rows(
+            claimed, from_status=Status.SENDING, to=Status.PENDING,
+            claim_token=None, claimed_at=None, next_attempt_at=retry_at, last_error=error_text,
         )
         if updated:
             message.next_attempt_at = retry_at
-            from apps.messaging.outbox import kick_after_commit
-
             kick_after_commit(message)
             return Status.PENDING
         return None
@@ -183,8 +207,6 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
 
 def _suppressed(message):
     """Why this row must not go out any more (preferences changed since it was queued)."""
-    from apps.messaging.outbox import REPLY_KIND_PREFIX, sms_opted_out
-
     patient = message.patient
     if message.channel == Channel.SMS and not message.kind.startswith(REPLY_KIND_PREFIX):
         if sms_opted_out(message.to):
@@ -195,8 +217,6 @@ def _suppressed(message):
         return "patient turned email off"
     # A reminder of a visit cancelled or moved after the row was claimed (the cancel only
     # cancels PENDING rows): re-checked here, just before the provider call.
-    from apps.messaging.reminders import reminder_suppressed_reason
-
     return reminder_suppressed_reason(message)
 
 
@@ -206,8 +226,6 @@ def _reconcile(message, sender):
     earlier = list(message.delivery_attempts.filter(outcome__in=[Outcome.UNKNOWN, Outcome.SUCCESS]).order_by("number"))
     for attempt in earlier:
         if attempt.provider_message_id:
-            from apps.messaging.sms import SendResult
-
             return attempt, SendResult(attempt.provider_message_id, attempt.provider_status or "sent")
         found = sender.lookup(to=message.to, body=message.body, attempt_id=attempt.pk, since=attempt.started_at)
         if found is not None:
@@ -232,8 +250,9 @@ def _lookup_failed(message, token, exc):
 
 def _start_attempt(message, token):
     """Count an attempt and record it, if the claim is still ours (inside the caller's
-    transaction). Returns the DeliveryAttempt, or None when the claim was lost."""
-    if not OutboundMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING).update(
+    transaction). Returns the DeliveryAttempt, or None when the claim was lost. No status
+    change: the row stays SENDING."""
+    if not _claimed(message.pk, token).filter(status=Status.SENDING).update(
         claimed_at=timezone.now(), attempts=F("attempts") + 1
     ):
         return None
@@ -244,12 +263,11 @@ def _start_attempt(message, token):
 
 def _deliver_in_app(message, token, now):
     """The Notification and SENT commit together: exactly once, no provider involved."""
-    from apps.messaging.services import notify
-
     with transaction.atomic():
         number = message.attempts + 1
-        if not OutboundMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=now, claim_token=None, attempts=F("attempts") + 1, provider_status="delivered", delivered_at=now
+        if not transition_rows(
+            _claimed(message.pk, token), from_status=Status.SENDING, to=Status.SENT,
+            sent_at=now, claim_token=None, attempts=F("attempts") + 1, provider_status="delivered", delivered_at=now,
         ):
             return None
         notification = notify(user=message.user, kind=message.kind, title=message.subject or message.kind, body=message.body, link=message.link, urgent=message.urgent)
@@ -275,8 +293,9 @@ def outbox_send_claimed(*, message_id, token, backends=None):
 
     reason = _suppressed(message)
     if reason:
-        updated = OutboundMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING).update(
-            status=Status.CANCELLED, claim_token=None, finished_at=now, last_error=reason
+        updated = transition_rows(
+            _claimed(message.pk, token), from_status=Status.SENDING, to=Status.CANCELLED,
+            claim_token=None, finished_at=now, last_error=reason,
         )
         return Status.CANCELLED if updated else None
 
@@ -354,9 +373,10 @@ def outbox_reap_stuck(*, now=None):
     reaped = 0
     for message_id, token in OutboundMessage.objects.stuck_sending(cutoff).values_list("pk", "claim_token")[:1000]:
         with transaction.atomic():
-            won = OutboundMessage.objects.filter(
-                pk=message_id, claim_token=token, status=Status.SENDING, claimed_at__lt=cutoff
-            ).update(status=Status.PENDING, claim_token=None, claimed_at=None, last_error="worker lost; reaped")
+            won = transition_rows(
+                _claimed(message_id, token).filter(claimed_at__lt=cutoff), from_status=Status.SENDING, to=Status.PENDING,
+                claim_token=None, claimed_at=None, last_error="worker lost; reaped",
+            )
             if won:
                 DeliveryAttempt.objects.filter(message_id=message_id, claim_token=token, outcome=Outcome.IN_FLIGHT).update(
                     outcome=Outcome.UNKNOWN, finished_at=now, error="worker lost mid-send"
@@ -371,14 +391,48 @@ def outbox_reap_stuck(*, now=None):
 
 STATUS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "undelivered": 4, "failed": 4, "read": 5}
 FAILED_STATUSES = {"failed", "undelivered"}
+FINAL_STATUSES = {"delivered", "undelivered", "failed", "read"}
+
+
+def _carrier_status_advances(current, new):
+    """Whether the carrier's `new` status replaces `current`. Statuses never move backwards (a
+    late "sent" after "delivered"), and the carrier's first final word stands: after
+    delivered, undelivered or failed nothing replaces it but "read" after "delivered"."""
+    if current in FINAL_STATUSES:
+        return current == "delivered" and new == "read"
+    return STATUS_RANK.get(new, 0) >= STATUS_RANK.get(current, -1)
+
+
+def _sms_attempt(message_sid, attempt_id):
+    """The SMS attempt a callback names: by its sid, else by the attempt id in the callback URL
+    when that attempt has no other sid. Only SMS: an email's "email-<id>" or an in-app
+    "notification-<id>" names no carrier message, so no callback may move those rows."""
+    attempts = DeliveryAttempt.objects.filter(message__channel=Channel.SMS)
+    attempt = attempts.filter(provider_message_id=message_sid).first()
+    if attempt is not None or not attempt_id:
+        return attempt
+    try:
+        attempt = attempts.filter(pk=uuid.UUID(str(attempt_id))).first()
+    except ValueError:
+        return None
+    if attempt is not None and attempt.provider_message_id not in ("", message_sid):
+        return None  # that attempt is another SMS: this callback does not name it
+    return attempt
 
 
 @transaction.atomic
 def delivery_status_record(*, message_sid, status, error_code="", attempt_id=None):
-    """Apply a provider delivery-status callback. Idempotent: the (sid, status) pair is stored
-    once (unique constraint); a replay returns None and changes nothing. Statuses never move
-    backwards (a late "sent" after "delivered" is kept as an event only). failed/undelivered
-    after SENT makes the row FAILED for staff (it is not resent: the carrier refused it)."""
+    """Apply a provider delivery-status callback to the SMS it names. Idempotent: the (sid,
+    status) pair is stored once (unique constraint); a replay returns None and changes
+    nothing. A callback that names no SMS of ours (unknown sid, an email's or in-app id) is
+    kept as an event and moves nothing.
+
+    The carrier's status only moves forward (see _carrier_status_advances): a late "sent"
+    after "delivered" is kept as an event only, and so is a failed/undelivered after
+    "delivered" (the handset's report stands: the row stays SENT with its delivered_at) or a
+    "delivered" after a failure (the row stays FAILED, with no delivered_at). failed or
+    undelivered before any delivery moves the row SENT -> FAILED for staff through core's
+    transition() (the table allows it; it is not resent: the carrier refused it)."""
     status = (status or "").lower()
     if not message_sid or not status:
         return None
@@ -387,40 +441,33 @@ def delivery_status_record(*, message_sid, status, error_code="", attempt_id=Non
             event = DeliveryStatusEvent.objects.create(message_sid=message_sid, status=status, error_code=str(error_code or "")[:32])
     except IntegrityError:
         return None
-    attempt = DeliveryAttempt.objects.filter(provider_message_id=message_sid).select_related("message").first()
-    if attempt is None and attempt_id:
-        try:
-            attempt = DeliveryAttempt.objects.select_related("message").filter(pk=uuid.UUID(str(attempt_id))).first()
-        except ValueError:
-            attempt = None
+    attempt = _sms_attempt(message_sid, attempt_id)
     if attempt is None:
         return event
-    message = OutboundMessage.objects.select_for_update().get(pk=attempt.message_id)
+    message = lock(OutboundMessage, attempt.message_id)
     event.message = message
     event.save(update_fields=["message"])
     now = timezone.now()
     # The sid is how a send by a worker that died before recording it is recognised later.
     if not attempt.provider_message_id:
         attempt.provider_message_id = message_sid
-    if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(attempt.provider_status, -1):
+    if _carrier_status_advances(attempt.provider_status, status):
         attempt.provider_status = status
     attempt.save(update_fields=["provider_message_id", "provider_status"])
 
-    fields = []
-    if message.provider_message_id in ("", message_sid) and STATUS_RANK.get(status, 0) >= STATUS_RANK.get(message.provider_status, -1):
-        message.provider_message_id = message_sid
-        message.provider_status = status
-        fields += ["provider_message_id", "provider_status"]
+    fields = {}
+    if message.provider_message_id in ("", message_sid) and _carrier_status_advances(message.provider_status, status):
+        fields = {"provider_message_id": message_sid, "provider_status": status}
         if status == "delivered" and message.delivered_at is None:
-            message.delivered_at = now
-            fields.append("delivered_at")
-        if status in FAILED_STATUSES and message.status == Status.SENT:
-            message.status = Status.FAILED
-            message.finished_at = now
-            message.last_error = f"carrier reported {status}" + (f" (error {error_code})" if error_code else "")
-            fields += ["status", "finished_at", "last_error"]
+            fields["delivered_at"] = now
     if str(error_code) == str(TWILIO_UNSUBSCRIBED) and message.channel == Channel.SMS:
         SmsOptOut.objects.get_or_create(phone=message.to, defaults={"keyword": "carrier"})
-    if fields:
-        message.save(update_fields=fields)
+    if fields and status in FAILED_STATUSES and message.status == Status.SENT:
+        last_error = f"carrier reported {status}" + (f" (error {error_code})" if error_code else "")
+        transition(message, Status.FAILED, locked=True, actor_label="carrier",
+                   fields={**fields, "finished_at": now, "last_error": last_error})
+    elif fields:
+        for name, value in fields.items():
+            setattr(message, name, value)
+        message.save(update_fields=list(fields))
     return event

@@ -79,15 +79,26 @@ class OutboundMessage(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    # Allowed moves. SENDING -> PENDING is a retry after a transient failure or a reaped claim;
-    # SENT -> FAILED is the carrier reporting failed/undelivered after accepting it.
+    # Allowed moves, enforced by core.transitions for every status change (claims and batch
+    # moves through transition_rows, apps/messaging/delivery.py and outbox.py):
+    #   PENDING -> SENDING    claimed by a worker
+    #   PENDING -> CANCELLED  the event was called off (visit cancelled or moved)
+    #   PENDING -> SENT       a reaped row whose earlier send did reach the provider
+    #   SENDING -> SENT / FAILED        the attempt's outcome (FAILED: permanent, or out of attempts)
+    #   SENDING -> PENDING    retry after a transient failure, a reaped or given-back claim
+    #   SENDING -> CANCELLED  suppressed at send time (STOP, preferences, visit no longer planned)
+    #   SENT -> FAILED        the carrier reported failed/undelivered before any "delivered"
+    #                         (a delivered SMS stays SENT: see delivery_status_record)
     TRANSITIONS = {
         Status.PENDING: {Status.SENDING, Status.CANCELLED, Status.SENT},
-        Status.SENDING: {Status.SENT, Status.PENDING, Status.FAILED},
+        Status.SENDING: {Status.SENT, Status.PENDING, Status.FAILED, Status.CANCELLED},
         Status.SENT: {Status.FAILED},
         Status.FAILED: set(),
         Status.CANCELLED: set(),
     }
+    # No event rows: each row's DeliveryAttempts (and DeliveryStatusEvents) are its record, and
+    # outbox rows are no patient record to audit.
+    AUDIT_TRANSITIONS = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="outbound_messages")

@@ -1,16 +1,23 @@
 """Writing outbox rows: message_enqueue() and friends. Call them inside the transaction of the
 event that causes the message, so the message exists exactly when the event does.
-Delivery (claim, send, retry, reap) is apps/messaging/delivery.py."""
+Delivery (claim, send, retry, reap) is apps/messaging/delivery.py.
+
+This module imports neither delivery nor the tasks: "deliver this row soon" goes out through
+the delivery_kick hook, which apps/messaging/apps.py connects to the Celery task
+(apps/messaging/tasks.py), so delivery -> outbox never leads back to delivery."""
 import datetime
 import logging
-import zoneinfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.hooks import Hook
+from apps.core.timezones import zone_for
+from apps.core.transitions import transition_rows
 from apps.messaging.models import Channel, OutboundMessage, SmsOptOut
 from apps.messaging.rendering import render_message
+from apps.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +29,13 @@ REPLY_KIND_PREFIX = "sms_reply"
 
 # --- quiet hours ----------------------------------------------------------------------------
 
-def _tz(patient):
-    try:
-        return zoneinfo.ZoneInfo(patient.timezone or settings.DEFAULT_PATIENT_TIMEZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.DEFAULT_PATIENT_TIMEZONE)
-
-
 def apply_quiet_hours(patient, when):
     """`when`, or the end of the patient's quiet hours if `when` falls inside them (in the
     patient's timezone; windows may wrap midnight, e.g. 21:00-08:00)."""
     start, end = getattr(patient, "quiet_hours_start", None), getattr(patient, "quiet_hours_end", None)
     if patient is None or start is None or end is None or start == end:
         return when
-    tz = _tz(patient)
+    tz = zone_for(patient)
     local = when.astimezone(tz)
     t = local.time()
     if start < end:
@@ -90,25 +90,27 @@ def _get_or_create(dedupe_key, defaults):
         return OutboundMessage.objects.get(dedupe_key=dedupe_key), False
 
 
+# "Deliver this row in `countdown` seconds": receiver(*, message_id, countdown). The messaging
+# app connects the Celery task (apps/messaging/apps.py, tasks.queue_delivery); with no receiver
+# the periodic job delivers every row.
+delivery_kick = Hook("delivery_kick", "(*, message_id, countdown) -> None: queue delivery of one row")
+
+
 def kick_after_commit(message):
     """Queue immediate delivery of `message` after commit when it is due soon (short ETAs
     only: the periodic job delivers later ones, see NOTES.md). A broker that is down costs
     nothing but latency: the periodic job still finds the row."""
-    if not settings.MESSAGING_KICK_ENABLED:
+    if not settings.MESSAGING_KICK_ENABLED or not delivery_kick:
         return
     delay = (message.next_attempt_at - timezone.now()).total_seconds()
     if delay > settings.MESSAGING_KICK_MAX_DELAY_SECONDS:
         return
     message_id = str(message.pk)
+    countdown = max(0, int(delay) + 1) if delay > 0 else 0
 
     def kick():
-        from apps.messaging.tasks import deliver_message
-
-        options = {"countdown": max(0, int(delay) + 1) if delay > 0 else 0}
-        if settings.MESSAGING_CELERY_QUEUE:
-            options["queue"] = settings.MESSAGING_CELERY_QUEUE
         try:
-            deliver_message.apply_async(args=[message_id], **options)
+            delivery_kick.all(message_id=message_id, countdown=countdown)
         except Exception:  # broker down: the periodic job will deliver it
             log.warning("could not queue delivery of outbound message %s", message_id, exc_info=True)
 
@@ -128,8 +130,6 @@ def message_enqueue(*, kind, dedupe_key, patient=None, user=None, context=None, 
     Requires: call inside the causing event's transaction. Triggers: a delivery task after
     commit for rows due soon. Returns the rows (created or existing)."""
     if patient is None and user is not None and not user.is_staff:
-        from apps.patients.models import Patient
-
         patient = Patient.objects.filter(user=user).first()
     if user is None and patient is not None:
         user = patient.user
@@ -203,8 +203,10 @@ def sms_reply_enqueue(*, to, body, dedupe_key, patient=None, kind="sms_reply"):
 @transaction.atomic
 def outbox_cancel_pending(*, dedupe_key_prefix, reason="cancelled"):
     """Cancel every still-PENDING row whose dedupe key starts with the prefix (e.g. the
-    reminders of a cancelled visit). A row already SENDING is left to finish. Returns the
-    number cancelled."""
-    return OutboundMessage.objects.filter(
-        dedupe_key__startswith=dedupe_key_prefix, status=OutboundMessage.Status.PENDING
-    ).update(status=OutboundMessage.Status.CANCELLED, finished_at=timezone.now(), last_error=reason[:500])
+    reminders of a cancelled visit): PENDING -> CANCELLED in one conditional UPDATE
+    (transition_rows). A row already SENDING is left to finish. Returns the number cancelled."""
+    return transition_rows(
+        OutboundMessage.objects.filter(dedupe_key__startswith=dedupe_key_prefix),
+        from_status=OutboundMessage.Status.PENDING, to=OutboundMessage.Status.CANCELLED,
+        finished_at=timezone.now(), last_error=reason[:500],
+    )

@@ -3,6 +3,7 @@ the Patient; this is the messaging side's read and write of them."""
 from django.db import transaction
 
 from apps.messaging.outbox import sms_opted_out
+from apps.patients.services import patient_update
 
 PREFERENCE_FIELDS = ["sms_opt_in", "email_opt_in", "quiet_hours_start", "quiet_hours_end"]
 
@@ -23,6 +24,4 @@ def notification_preferences_update(*, patient, data):
     """Change some of PREFERENCE_FIELDS (validated by the patients service: quiet hours need
     both ends or neither). Records which fields changed. A number that texted STOP stays
     stopped whatever sms_opt_in says, until the patient texts START."""
-    from apps.patients.services import patient_update
-
     return patient_update(patient=patient, data=data, allowed=PREFERENCE_FIELDS)

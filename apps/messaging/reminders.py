@@ -5,7 +5,6 @@ start - offset (MESSAGING_REMINDER_OFFSETS_HOURS, default 48 h and 2 h), dedupli
 (visit, start time, offset): calling again creates nothing, a reschedule cancels the old
 reminders and creates new ones."""
 import datetime
-import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +12,8 @@ from django.db import transaction
 from django.utils import dateformat, timezone
 
 from apps.core.hooks import Hook
+from apps.core.timezones import local_time
+from apps.core.transitions import transition_rows
 from apps.messaging.models import OutboundMessage
 from apps.messaging.outbox import message_enqueue, outbox_cancel_pending
 
@@ -28,11 +29,8 @@ def _prefix(visit_id):
 
 
 def format_visit_time(patient, start_at):
-    try:
-        tz = zoneinfo.ZoneInfo(patient.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        tz = zoneinfo.ZoneInfo(settings.DEFAULT_PATIENT_TIMEZONE)
-    return dateformat.format(start_at.astimezone(tz), "D j M Y, H:i")
+    """The visit time on the patient's clock (their timezone, else the clinic's: zone_for)."""
+    return dateformat.format(local_time(start_at, patient), "D j M Y, H:i")
 
 
 @transaction.atomic
@@ -49,10 +47,11 @@ def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", s
         visit_reminders_cancel(visit_id=visit_id)
         return []
     stamp = int(start_at.timestamp())
-    stale = OutboundMessage.objects.filter(
-        dedupe_key__startswith=_prefix(visit_id), status=OutboundMessage.Status.PENDING
-    ).exclude(dedupe_key__startswith=f"{_prefix(visit_id)}{stamp}:")
-    stale.update(status=OutboundMessage.Status.CANCELLED, finished_at=now, last_error="visit moved")
+    stale = OutboundMessage.objects.filter(dedupe_key__startswith=_prefix(visit_id)).exclude(
+        dedupe_key__startswith=f"{_prefix(visit_id)}{stamp}:"
+    )
+    transition_rows(stale, from_status=OutboundMessage.Status.PENDING, to=OutboundMessage.Status.CANCELLED,
+                    finished_at=now, last_error="visit moved")
     context = {"visit_time": visit_time or format_visit_time(patient, start_at), "location_name": location_name}
     rows = []
     for offset in reminder_offsets():

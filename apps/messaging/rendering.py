@@ -12,6 +12,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.template import Context, Engine
 
+from apps.messaging.models import MessageTemplate
+
 DEFAULT_LANGUAGE = "en"
 # Only these context keys reach a template; anything else a caller passes is dropped, so a
 # caller cannot leak a visit reason into an SMS by accident.
@@ -41,8 +43,6 @@ class Rendered:
 
 
 def _template_for(kind, language):
-    from apps.messaging.models import MessageTemplate
-
     found = {t.language: t for t in MessageTemplate.objects.filter(kind=kind, language__in={language, DEFAULT_LANGUAGE})}
     return found.get(language) or found.get(DEFAULT_LANGUAGE)
 

@@ -4,10 +4,12 @@ queues SMS/email for a patient through message_enqueue (apps/messaging/outbox.py
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.exceptions import NotFound
 from apps.messaging.events import publish_to_user
 from apps.messaging.models import Channel, Notification
 from apps.messaging.outbox import message_enqueue  # noqa: F401  (re-exported: the outbox API)
 from apps.messaging.selectors import unread_count
+from apps.patients.models import Patient
 
 
 def notify(*, user, kind, title, body="", link="", data=None, urgent=False, outbox=False, context=None, dedupe_key=None):
@@ -25,8 +27,6 @@ def notify(*, user, kind, title, body="", link="", data=None, urgent=False, outb
     )
     publish_to_user(user.pk, "notification.new", {"notification": notification.as_event()})
     if outbox and not user.is_staff:
-        from apps.patients.models import Patient
-
         patient = Patient.objects.filter(user=user).first()
         if patient is not None:
             message_enqueue(
@@ -63,8 +63,6 @@ def notification_mark_read(*, user, notification):
     """Mark one of the user's notifications read (idempotent); every open tab of the user,
     on any server process, gets the new unread count."""
     if notification.recipient_id != user.pk:
-        from apps.core.exceptions import NotFound
-
         raise NotFound()
     updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
     if updated:

@@ -23,6 +23,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMessage
+from twilio.base import values
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from apps.messaging.models import SmsOutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +81,6 @@ class LocalOutboxSMS:
     name = "local"
 
     def send(self, *, to, body, subject="", message_id=None, attempt_id=None):
-        from apps.messaging.models import SmsOutboxEntry
-
         delay = settings.MESSAGING_SMS_TEST_DELAY
         if delay:
             time.sleep(delay / 2)
@@ -92,8 +97,6 @@ class LocalOutboxSMS:
         return SendResult(provider_message_id=entry.sid, provider_status="sent")
 
     def lookup(self, *, to, body, attempt_id, since):
-        from apps.messaging.models import SmsOutboxEntry
-
         entry = SmsOutboxEntry.objects.filter(attempt_id=attempt_id).first()
         return SendResult(entry.sid, "sent") if entry else None
 
@@ -123,9 +126,6 @@ class TwilioSMS:
     name = "twilio"
 
     def __init__(self, *, account_sid=None, auth_token=None, from_number=None, http_client=None):
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
         self.from_number = from_number or settings.TWILIO_FROM_NUMBER
         self.client = Client(
             account_sid or settings.TWILIO_ACCOUNT_SID,
@@ -134,9 +134,6 @@ class TwilioSMS:
         )
 
     def send(self, *, to, body, subject="", message_id=None, attempt_id=None):
-        from twilio.base import values
-        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-
         callback = _status_callback_url(attempt_id) if attempt_id else None
         try:
             message = self.client.messages.create(
@@ -171,8 +168,6 @@ class DjangoEmailSender:
     name = "email"
 
     def send(self, *, to, body, subject="", message_id=None, attempt_id=None):
-        from django.core.mail import EmailMessage
-
         email = EmailMessage(
             subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
             headers={"X-Clinic-Message-Id": str(message_id or ""), "X-Clinic-Attempt-Id": str(attempt_id or "")},

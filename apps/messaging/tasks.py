@@ -32,6 +32,15 @@ def deliver_message(message_id):
     return str(status) if status else None
 
 
+def queue_delivery(*, message_id, countdown):
+    """The outbox's delivery_kick receiver (connected in apps/messaging/apps.py): queue
+    deliver_message for one row, on MESSAGING_CELERY_QUEUE when set."""
+    options = {"countdown": countdown}
+    if settings.MESSAGING_CELERY_QUEUE:
+        options["queue"] = settings.MESSAGING_CELERY_QUEUE
+    deliver_message.apply_async(args=[message_id], **options)
+
+
 @shared_task(name="messaging.reap_stuck", time_limit=TIME_LIMIT, soft_time_limit=SOFT_TIME_LIMIT, ignore_result=True)
 def reap_stuck():
     return delivery.outbox_reap_stuck()

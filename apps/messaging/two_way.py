@@ -30,6 +30,8 @@ from django.db import IntegrityError, transaction
 from apps.core.hooks import Hook
 from apps.messaging.models import InboundSms, SmsOptOut
 from apps.messaging.outbox import sms_reply_enqueue
+from apps.messaging.threads.services import sms_route_to_thread
+from apps.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,6 @@ def route_to_thread(inbound):
     recently active open thread, or a new one "Text message"), as an SMS message; staff are
     notified. An SMS with no single matching patient (a shared family phone) has no thread:
     its InboundSms row (status needs_staff) is what staff work from."""
-    from apps.messaging.threads.services import sms_route_to_thread
-
     message = sms_route_to_thread(inbound=inbound)
     if message is None:
         log.info("inbound SMS %s needs staff (no single patient)", inbound.pk)
@@ -83,8 +83,6 @@ def _texts():
 def _match_patient(phone):
     """The one active patient with this mobile number; None when nobody or several share it
     (a family phone): then staff decide."""
-    from apps.patients.models import Patient
-
     found = list(Patient.objects.active().filter(phone=phone).select_related("user")[:2])
     return (found[0] if len(found) == 1 else None), len(found)
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
 from apps.messaging.delivery import delivery_status_record
 from apps.messaging.two_way import sms_inbound_receive
@@ -26,8 +27,6 @@ def public_url(request):
 
 
 def twilio_signature_valid(request):
-    from twilio.request_validator import RequestValidator, SIGNATURE_SETTINGS_HEADER, get_signature_algorithm
-
     token = settings.TWILIO_AUTH_TOKEN
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:

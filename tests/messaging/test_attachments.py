@@ -161,6 +161,7 @@ def test_another_patient_gets_404(client_for, other_patient, attachment):
 def test_messaging_staff_download_it(request, client_for, attachment, role):
     response = client_for(request.getfixturevalue(role)).get(_url(attachment))
     assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PDF and "lab results.pdf" in response["Content-Disposition"]
 
 
 def test_billing_gets_404(client_for, billing_user, attachment):

@@ -290,7 +290,9 @@ def test_staff_outbox_query_count_does_not_grow_with_rows(client_for, front_desk
     client = client_for(front_desk)
     client.get("/staff/messages/outbox/")
     with django_assert_max_num_queries(15):
-        assert client.get("/staff/messages/outbox/").status_code == 200
+        response = client.get("/staff/messages/outbox/")
+    assert response.status_code == 200
+    assert response.content.decode().count("data-message=") == 30
 
 
 def test_staff_outbox_shows_the_local_sms_outbox(client_for, nurse, patient):

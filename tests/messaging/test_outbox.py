@@ -6,6 +6,7 @@ import zoneinfo
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.messaging.models import Channel, Notification, OutboundMessage, SmsOptOut
@@ -64,32 +65,22 @@ def test_the_same_event_is_queued_once(patient):
     assert OutboundMessage.objects.count() == 3
 
 
-def test_a_duplicate_inside_an_outer_transaction_leaves_it_usable(patient):
-    message_enqueue(kind="follow_up", patient=patient, dedupe_key="dup", channels=[Channel.SMS])
-    # Simulate a racer that passed the "exists?" check: the savepoint absorbs the IntegrityError.
-    from apps.messaging import outbox
+def test_a_duplicate_event_inside_an_outer_transaction_finds_the_row_and_leaves_the_transaction_usable(patient):
+    (first,) = message_enqueue(kind="follow_up", patient=patient, dedupe_key="dup", channels=[Channel.SMS])
 
-    original = outbox.OutboundMessage.objects.filter
-    calls = {"n": 0}
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx:
+            (again,) = message_enqueue(kind="follow_up", patient=patient, dedupe_key="dup", channels=[Channel.SMS])
+        # The outer transaction still works after the refused INSERT: it can write and read.
+        SmsOptOut.objects.create(phone="+15550001111")
+        assert OutboundMessage.objects.count() == 1
 
-    class NoneFirst:
-        def first(self):
-            return None
-
-    def filter_once(*args, **kwargs):
-        if "dedupe_key" in kwargs and calls["n"] == 0:
-            calls["n"] += 1
-            return NoneFirst()
-        return original(*args, **kwargs)
-
-    outbox.OutboundMessage.objects.filter = filter_once
-    try:
-        with transaction.atomic():
-            again = message_enqueue(kind="follow_up", patient=patient, dedupe_key="dup", channels=[Channel.SMS])
-            assert OutboundMessage.objects.count() == 1  # the transaction still works
-    finally:
-        del outbox.OutboundMessage.objects.filter
-    assert again[0].dedupe_key == "dup:sms"
+    assert again.pk == first.pk and again.dedupe_key == "dup:sms"
+    assert SmsOptOut.objects.filter(phone="+15550001111").exists()  # committed with it
+    # Insert first (no read before it), inside a savepoint that alone is rolled back, then
+    # the existing row is read.
+    statements = [q["sql"].split()[0].upper() for q in ctx.captured_queries if "outboundmessage" in q["sql"] or "SAVEPOINT" in q["sql"]]
+    assert statements == ["SAVEPOINT", "INSERT", "ROLLBACK", "RELEASE", "SELECT"], statements
 
 
 @pytest.mark.django_db(transaction=True)

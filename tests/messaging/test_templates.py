@@ -68,6 +68,7 @@ def test_admin_refuses_a_template_that_does_not_compile(client_for, clinic_admin
         "kind": "new_kind", "language": "en", "subject": "Hi", "sms_body": "{% if %}", "email_body": "ok",
     })
     assert response.status_code == 200
+    assert "Template error" in response.content.decode()  # the form shows why
     assert not MessageTemplate.objects.filter(kind="new_kind").exists()
     good = client.post("/admin/messaging/messagetemplate/add/", {
         "kind": "new_kind", "language": "en", "subject": "Hi", "sms_body": "{{ clinic_name }}", "email_body": "ok",
@@ -79,6 +80,8 @@ def test_admin_refuses_a_template_that_does_not_compile(client_for, clinic_admin
 def test_admin_shows_outbound_messages_read_only(client_for, clinic_admin, patient):
     row = message_enqueue(kind="follow_up", patient=patient, dedupe_key="f", channels=[Channel.SMS])[0]
     client = client_for(clinic_admin)
-    assert client.get("/admin/messaging/outboundmessage/").status_code == 200
-    assert client.get(f"/admin/messaging/outboundmessage/{row.pk}/change/").status_code == 200
+    listing = client.get("/admin/messaging/outboundmessage/")
+    assert listing.status_code == 200 and "follow_up" in listing.content.decode()
+    page = client.get(f"/admin/messaging/outboundmessage/{row.pk}/change/")
+    assert page.status_code == 200 and row.dedupe_key in page.content.decode()
     assert client.get("/admin/messaging/outboundmessage/add/").status_code == 403

@@ -1,4 +1,6 @@
 """Portal and staff thread pages: who may open each, what they do, and fixed query counts."""
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,7 +10,7 @@ from apps.audit.models import AccessLog
 from apps.messaging.threads import services
 from apps.messaging.threads.models import Message, Thread
 from tests.factories import PortalPatientFactory
-from tests.messaging.thread_helpers import patient_thread, private_attachment_root  # noqa: F401
+from tests.messaging.thread_helpers import HTML, patient_thread, private_attachment_root, upload  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +97,12 @@ def test_a_message_body_is_escaped(client_for, patient, front_desk):
 def test_each_messaging_role_opens_the_inbox_and_a_thread(request, client_for, thread, role):
     user = request.getfixturevalue(role)
     c = client_for(user)
-    assert c.get(reverse("staff_thread_list")).status_code == 200
-    assert c.get(reverse("staff_thread_detail", args=[thread.pk])).status_code == 200
-    assert c.get(reverse("staff_thread_new")).status_code == 200
+    inbox = c.get(reverse("staff_thread_list"))
+    assert inbox.status_code == 200 and "Question about my medication" in inbox.content.decode()
+    page = c.get(reverse("staff_thread_detail", args=[thread.pk]))
+    assert page.status_code == 200 and "Can I take it with food?" in page.content.decode()
+    new = c.get(reverse("staff_thread_new"))
+    assert new.status_code == 200 and "New message to a patient" in new.content.decode()
 
 
 def test_billing_gets_403_on_every_staff_thread_page(client_for, billing_user, thread):
@@ -129,9 +134,8 @@ def test_unverified_staff_are_sent_to_the_second_factor(client_for, front_desk, 
 
 
 def test_unknown_thread_is_404_for_staff(client_for, front_desk):
-    import uuid
-
-    assert client_for(front_desk).get(reverse("staff_thread_detail", args=[uuid.uuid4()])).status_code == 404
+    response = client_for(front_desk).get(reverse("staff_thread_detail", args=[uuid.uuid4()]))
+    assert response.status_code == 404 and "Page not found" in response.content.decode()
 
 
 def test_staff_reply_assign_close_and_reopen(client_for, front_desk, nurse, patient, thread):
@@ -149,10 +153,14 @@ def test_staff_reply_assign_close_and_reopen(client_for, front_desk, nurse, pati
     assert c.post(reverse("staff_thread_status", args=[thread.pk]), {"action": "close"}).status_code == 302
     thread.refresh_from_db()
     assert thread.status == "closed"
-    # A stale second close answers 409.
-    assert c.post(reverse("staff_thread_status", args=[thread.pk]), {"action": "close"}).status_code == 409
+    # A stale second close answers 409, with the thread as it is now and why.
+    stale = c.post(reverse("staff_thread_status", args=[thread.pk]), {"action": "close"})
+    assert stale.status_code == 409
+    assert "A closed conversation cannot become closed." in stale.content.decode()
+    assert "Reopen conversation" in stale.content.decode()
     # Replying to a closed thread is refused with 409 and writes nothing.
-    assert c.post(url, {"body": "late"}).status_code == 409
+    late = c.post(url, {"body": "late"})
+    assert late.status_code == 409 and "This conversation is closed. Reopen it to reply." in late.content.decode()
     assert thread.messages.count() == 2
     assert c.post(reverse("staff_thread_status", args=[thread.pk]), {"action": "reopen"}).status_code == 302
     thread.refresh_from_db()
@@ -166,7 +174,50 @@ def test_staff_start_a_thread_for_a_patient_by_mrn(client_for, front_desk, patie
     assert thread.messages.get().author_kind == Message.AuthorKind.STAFF
 
     response = client_for(front_desk).post(reverse("staff_thread_new"), {"mrn": "00000000", "subject": "x", "body": "y"})
+    assert response.status_code == 400 and "No active patient has this MRN." in response.content.decode()
+
+
+def test_a_staff_new_thread_refused_by_the_service_shows_the_field_error(client_for, front_desk, patient):
+    response = client_for(front_desk).post(reverse("staff_thread_new"), {
+        "mrn": patient.mrn, "subject": "Results", "body": "See the file.", "attachments": [upload("lab.pdf", HTML, "application/pdf")],
+    })
+
     assert response.status_code == 400
+    assert "lab.pdf is not a PDF" in response.content.decode()
+    assert not Thread.objects.exists()
+
+
+def test_the_new_thread_page_starts_with_the_patient_it_was_opened_for(client_for, front_desk, patient):
+    url = reverse("staff_thread_new")
+    page = client_for(front_desk).get(url, {"patient": str(patient.pk)})
+    assert page.status_code == 200 and f'value="{patient.mrn}"' in page.content.decode()
+    # A malformed or unknown id leaves the form empty instead of failing.
+    for junk in ("not-a-uuid", str(uuid.uuid4())):
+        page = client_for(front_desk).get(url, {"patient": junk})
+        assert page.status_code == 200 and patient.mrn not in page.content.decode()
+
+
+def test_assigning_to_someone_who_cannot_reply_says_so_on_the_thread_page(client_for, front_desk, billing_user, thread):
+    c = client_for(front_desk)
+    response = c.post(reverse("staff_thread_assign", args=[thread.pk]), {"assignee": str(billing_user.pk)}, follow=True)
+
+    assert response.redirect_chain == [(reverse("staff_thread_detail", args=[thread.pk]), 302)]
+    assert "Choose a staff member who can reply to messages." in response.content.decode()
+    thread.refresh_from_db()
+    assert thread.assigned_to is None
+
+
+def test_a_patients_reply_refused_by_the_service_is_shown_on_the_form(client_for, patient, thread):
+    response = client_for(patient.user).post(reverse("portal_thread_detail", args=[thread.pk]), {"body": "   "})
+
+    assert response.status_code == 400
+    assert "Write a message." in response.content.decode()
+    assert thread.messages.count() == 1
+
+
+def test_an_unknown_thread_is_the_404_page_for_a_patient(client_for, patient):
+    response = client_for(patient.user).get(reverse("portal_thread_detail", args=[uuid.uuid4()]))
+    assert response.status_code == 404 and "Page not found" in response.content.decode()
 
 
 @pytest.mark.parametrize("view", ["all", "unassigned", "mine", "unread"])
@@ -203,19 +254,20 @@ def _make_threads(n, front_desk):
     return patients
 
 
-def _count(c, url):
+def _count(c, url, shows):
     c.get(url)  # warm: the first request of a session loads permissions and the like once
     with CaptureQueriesContext(connection) as ctx:
-        assert c.get(url).status_code == 200
+        response = c.get(url)
+    assert response.status_code == 200 and shows in response.content.decode()
     return len(ctx)
 
 
 def test_staff_inbox_costs_the_same_with_5_or_30_threads(client_for, front_desk):
     c = client_for(front_desk)
     _make_threads(5, front_desk)
-    few = _count(c, reverse("staff_thread_list"))
+    few = _count(c, reverse("staff_thread_list"), "Thread 4")
     _make_threads(25, front_desk)
-    many = _count(c, reverse("staff_thread_list"))
+    many = _count(c, reverse("staff_thread_list"), "Thread 24")
     assert few == many
 
 
@@ -223,10 +275,10 @@ def test_portal_inbox_costs_the_same_with_5_or_30_threads(client_for, patient, f
     c = client_for(patient.user)
     for i in range(5):
         services.message_post(thread=patient_thread(patient, subject=f"T{i}"), body="r", author=front_desk)
-    few = _count(c, reverse("portal_thread_list"))
+    few = _count(c, reverse("portal_thread_list"), "T4")
     for i in range(25):
         services.message_post(thread=patient_thread(patient, subject=f"U{i}"), body="r", author=front_desk)
-    many = _count(c, reverse("portal_thread_list"))
+    many = _count(c, reverse("portal_thread_list"), "U24")
     assert few == many
 
 
@@ -235,9 +287,9 @@ def test_thread_page_costs_the_same_with_few_or_many_messages(client_for, patien
     c = client_for(front_desk)
     url = reverse("staff_thread_detail", args=[thread.pk])
     c.get(url)
-    few = _count(c, url)
+    few = _count(c, url, "Can I take it with food?")
     for i in range(20):
         services.message_post(thread=thread, body=f"m{i}", author=patient.user)
     c.get(url)
-    many = _count(c, url)
+    many = _count(c, url, "m19")
     assert few == many

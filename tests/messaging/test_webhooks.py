@@ -141,7 +141,7 @@ def test_behind_a_proxy_the_public_url_is_what_is_signed(client, settings, patie
     public = signed_post(client, INBOUND, params, url=f"https://clinic.example.org{INBOUND}")
 
     assert internal.status_code == 403
-    assert public.status_code == 200
+    assert public.status_code == 200 and b"<Response></Response>" in public.content
     assert InboundSms.objects.count() == 1
 
 
@@ -163,3 +163,68 @@ def test_inbound_answers_empty_twiml_and_a_replay_changes_nothing(client, patien
     assert InboundSms.objects.get().sid == "SMin2"
     assert OutboundMessage.objects.filter(to=patient.phone, kind__startswith="sms_reply").count() == 1
     assert SmsOptOut.objects.filter(phone=patient.phone).count() == 1
+
+
+# --- a callback moves only the SMS it names, along the table --------------------------------
+
+def test_an_undelivered_after_delivered_leaves_the_sms_delivered(client, sent_sms):
+    signed_post(client, STATUS, status_params(sent_sms, "delivered"))
+    sent_sms.refresh_from_db()
+    delivered_at = sent_sms.delivered_at
+
+    response = signed_post(client, STATUS, status_params(sent_sms, "undelivered", ErrorCode="30003"))
+
+    assert response.status_code == 204
+    sent_sms.refresh_from_db()
+    assert (sent_sms.status, sent_sms.provider_status, sent_sms.delivered_at) == (S.SENT, "delivered", delivered_at)
+    assert sent_sms.last_error == "" and sent_sms.finished_at is None
+    assert sent_sms.delivery_attempts.get().provider_status == "delivered"
+    assert list(DeliveryStatusEvent.objects.order_by("received_at").values_list("status", flat=True)) == ["delivered", "undelivered"]
+
+
+def test_a_delivered_after_a_failure_leaves_the_sms_failed_without_a_delivery_time(client, sent_sms):
+    signed_post(client, STATUS, status_params(sent_sms, "failed", ErrorCode="30008"))
+
+    signed_post(client, STATUS, status_params(sent_sms, "delivered"))
+
+    sent_sms.refresh_from_db()
+    assert (sent_sms.status, sent_sms.provider_status, sent_sms.delivered_at) == (S.FAILED, "failed", None)
+    assert "30008" in sent_sms.last_error
+
+
+def test_read_may_follow_delivered(client, sent_sms):
+    signed_post(client, STATUS, status_params(sent_sms, "delivered"))
+    signed_post(client, STATUS, status_params(sent_sms, "read"))
+    sent_sms.refresh_from_db()
+    assert (sent_sms.status, sent_sms.provider_status) == (S.SENT, "read") and sent_sms.delivered_at is not None
+
+
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.IN_APP])
+def test_a_callback_naming_an_email_or_in_app_row_touches_nothing(client, patient, channel):
+    message_enqueue(kind="follow_up", patient=patient, dedupe_key="k", channels=[channel])
+    outbox_deliver_due()
+    row = OutboundMessage.objects.get()
+    attempt = row.delivery_attempts.get()
+    sid = attempt.provider_message_id  # "email-<attempt id>" or "notification-<id>", not a carrier's
+    assert row.status == S.SENT and sid.startswith(("email-", "notification-"))
+    before = snapshot()
+
+    response = signed_post(client, STATUS, {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30003"})
+    by_attempt = signed_post(client, f"{STATUS}?attempt={attempt.pk}", {"MessageSid": "SMother", "MessageStatus": "undelivered"})
+
+    assert response.status_code == by_attempt.status_code == 204
+    assert snapshot()[0] == before[0]  # the row is as it was: SENT, no error
+    attempt.refresh_from_db()
+    assert attempt.provider_message_id == sid and attempt.provider_status in ("sent", "delivered")
+    assert set(DeliveryStatusEvent.objects.values_list("message_id", flat=True)) == {None}
+
+
+def test_a_callback_whose_attempt_has_another_sid_does_not_move_that_sms(client, sent_sms):
+    attempt = sent_sms.delivery_attempts.get()
+
+    signed_post(client, f"{STATUS}?attempt={attempt.pk}", {"MessageSid": "SMsomeoneelse", "MessageStatus": "failed"})
+
+    sent_sms.refresh_from_db()
+    attempt.refresh_from_db()
+    assert sent_sms.status == S.SENT and attempt.provider_message_id == sent_sms.provider_message_id
+    assert DeliveryStatusEvent.objects.get().message_id is None

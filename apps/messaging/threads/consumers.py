@@ -3,7 +3,9 @@ team's shared inbox.
 
 connect(): a signed-in patient with an active record joins threads.patient.<their id>; staff
 need a verified second factor and messaging.view_thread and join threads.staff. Anyone else is
-accepted then closed with 4401/4403 (as /ws/notifications/ does).
+accepted then closed with 4401/4403 (as /ws/notifications/ does). Every question "may this
+user see that thread / message" goes to core's access layer (apps/messaging/rules.py), with
+the socket's user carrying its second factor from the session (socket_actor).
 
 Every outgoing event is re-checked: the user is re-read (deactivated, lost the permission or
 the second factor -> closed), and for a patient the thread must still be theirs in the
@@ -20,17 +22,34 @@ during a deploy).
 Client actions: {"action": "watch", "thread": id}, {"action": "read", "thread": id},
 {"action": "typing", "thread": id}.
 """
+import uuid
+
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
-from apps.accounts.websocket import session_has_verified_device
+from apps.audit import context as audit_context
+from apps.audit.services import record
+from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
-from apps.messaging.threads import selectors
+from apps.core.timezones import local_time
+from apps.messaging import rules
+from apps.messaging.consumers import socket_actor
+from apps.messaging.threads import selectors, services
 from apps.messaging.threads.events import STAFF_GROUP, patient_group, publish_typing_now
+from apps.messaging.threads.models import Thread
+from apps.patients.models import Patient
 
 TYPING_MIN_INTERVAL = 2.0
+# The thread pages' format ("M j, Y, g:i a" in messaging/threads/_message.html).
+DISPLAY_FORMAT = "M j, Y, g:i a"
+
+
+def display_time(dt, side, patient):
+    """A message time as the page shows it: on the patient's clock for the patient (their
+    timezone, else the clinic's), on the clinic's for staff."""
+    return dateformat.format(local_time(dt, patient if side == "patient" else None), DISPLAY_FORMAT)
 
 
 def _message_payload(message, side):
@@ -50,7 +69,7 @@ def _message_payload(message, side):
         "label": label,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
-        "created_display": timezone.localtime(message.created_at).strftime("%b %-d, %Y, %-I:%M %p").replace("AM", "a.m.").replace("PM", "p.m."),
+        "created_display": display_time(message.created_at, side, thread.patient),
         "attachments": [
             {"id": str(a.pk), "name": a.original_name, "size": a.size, "url": reverse("thread_attachment_download", args=[a.pk])}
             for a in message.attachments.all()
@@ -92,66 +111,62 @@ class ThreadConsumer(ClinicJsonConsumer):
     def _user(self):
         return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
 
+    def _actor(self):
+        """The user, re-read, as core's access layer takes it (socket_actor), or None."""
+        user = self._user()
+        return socket_actor(self.scope, user) if user is not None else None
+
     def _load_identity(self):
         """("staff", None) or ("patient", patient_id), or None when not allowed."""
-        user = self._user()
-        if user is None:
+        actor = self._actor()
+        if actor is None:
             return None
-        if user.is_staff:
-            if user.has_perm(selectors.VIEW_PERM) and session_has_verified_device(self.scope, user):
-                return "staff", None
-            return None
-        patient = selectors.patient_of(user)
+        if access.is_staff(actor):
+            return ("staff", None) if access.may(actor, Thread, rules.VIEW) else None
+        patient = access.patient_of(actor)
         return ("patient", patient.pk) if patient is not None else None
 
-    def _still_allowed(self):
-        """Re-read the user (a permission, the second factor or the account may be gone)."""
-        user = self._user()
-        if user is None:
-            return False
+    def _allowed_actor(self):
+        """Re-read the user (a permission, the second factor or the account may be gone): the
+        actor while they may still watch this side, else None."""
+        actor = self._actor()
+        if actor is None:
+            return None
         if self.side == "staff":
-            return user.is_staff and user.has_perm(selectors.VIEW_PERM) and session_has_verified_device(self.scope, user)
-        patient = selectors.patient_of(user)
-        return patient is not None and patient.pk == self.patient_id
+            return actor if access.is_staff(actor) and access.may(actor, Thread, rules.VIEW) else None
+        patient = access.patient_of(actor)
+        return actor if patient is not None and patient.pk == self.patient_id else None
 
-    def _thread_allowed(self, thread_id):
-        from apps.messaging.threads.models import Thread
-
-        qs = Thread.objects.filter(pk=thread_id)
-        if self.side == "patient":
-            qs = qs.filter(patient_id=self.patient_id)
-        return qs.values_list("patient_id", flat=True).first()
+    def _thread_allowed(self, actor, thread_id):
+        """The thread's patient id when `actor` may see the thread (core's rule), else None."""
+        return access.scope(actor, Thread.objects.filter(pk=thread_id)).values_list("patient_id", flat=True).first()
 
     def _unread(self):
         if self.side == "staff":
             return selectors.staff_unread_thread_count()
-        from apps.patients.models import Patient
-
         return selectors.patient_unread_thread_count(Patient(pk=self.patient_id))
 
-    def _thread_unread(self, thread_id):
-        from apps.messaging.threads.models import Thread
-
-        thread = selectors._with_unread_counts(Thread.objects.filter(pk=thread_id), self.side).first()
-        return thread.unread if thread else 0
-
     def _check_event(self, event):
-        """None when this socket may hear about the event's thread, else "close" or "drop"."""
+        """(None, actor) when this socket may hear about the event's thread, else ("close" or
+        "drop", None)."""
         if self.side == "patient" and event.get("patient_id") != str(self.patient_id):
-            return "drop"
-        if not self._still_allowed():
-            return "close"
-        if self._thread_allowed(event.get("thread_id")) is None:
-            return "drop"
-        return None
+            return "drop", None
+        actor = self._allowed_actor()
+        if actor is None:
+            return "close", None
+        if self._thread_allowed(actor, event.get("thread_id")) is None:
+            return "drop", None
+        return None, actor
 
     async def _gate(self, event):
-        verdict = await database_sync_to_async(self._check_event)(event)
+        """The actor when the event may go out on this socket, else None (closing the socket
+        when the user lost access)."""
+        verdict, actor = await database_sync_to_async(self._check_event)(event)
         if verdict == "close":
             await self.disconnect(CLOSE_FORBIDDEN)
             await self.close(code=CLOSE_FORBIDDEN)
-            return False
-        return verdict is None
+            return None
+        return actor
 
     # --- from the client ------------------------------------------------------------------
 
@@ -160,7 +175,7 @@ class ThreadConsumer(ClinicJsonConsumer):
         if action not in {"watch", "read", "typing"}:
             await self.send_error("unknown_action", "Unknown action.")
             return
-        allowed = await database_sync_to_async(self._action_allowed)(thread_id)
+        actor, allowed = await database_sync_to_async(self._action_allowed)(thread_id)
         if allowed is None:
             await self.send_error("not_found", "Not found.")
             return
@@ -168,7 +183,7 @@ class ThreadConsumer(ClinicJsonConsumer):
             self.watching = thread_id
             await self.send_json({"type": "watching", "thread_id": thread_id})
         elif action == "read":
-            unread = await database_sync_to_async(self._mark_read)(thread_id)
+            unread = await database_sync_to_async(self._mark_read)(actor, thread_id)
             await self.send_json({"type": "unread", "unread": unread, "thread_id": thread_id, "thread_unread": 0})
         elif action == "typing":
             now = timezone.now().timestamp()
@@ -179,32 +194,30 @@ class ThreadConsumer(ClinicJsonConsumer):
                     await self.channel_layer.group_send(group, event)
 
     def _action_allowed(self, thread_id):
+        """(actor, the thread's patient id) when the user may act on the thread, else (None, None)."""
         try:
-            import uuid
-
             uuid.UUID(thread_id)
         except ValueError:
-            return None
-        if not self._still_allowed():
-            return None
-        return self._thread_allowed(thread_id)
+            return None, None
+        actor = self._allowed_actor()
+        if actor is None:
+            return None, None
+        return actor, self._thread_allowed(actor, thread_id)
 
-    def _mark_read(self, thread_id):
-        from apps.messaging.threads.services import thread_mark_read
-
-        user = self._user()
-        thread = selectors._thread_qs().get(pk=thread_id)
-        thread_mark_read(thread=thread, user=user)
+    def _mark_read(self, actor, thread_id):
+        thread = selectors.access_thread(actor, thread_id)
+        services.thread_mark_read(thread=thread, user=actor)
         return self._unread()
 
     # --- group events ---------------------------------------------------------------------
 
     async def thread_message(self, event):
-        if not await self._gate(event):
+        actor = await self._gate(event)
+        if actor is None:
             return
         thread_id = event["thread_id"]
         if self.watching == thread_id:
-            payload = await database_sync_to_async(self._load_message)(thread_id, event["message_id"])
+            payload = await database_sync_to_async(self._load_message)(actor, thread_id, event["message_id"])
             if payload is not None:
                 await self.send_json({"type": "message", "thread_id": thread_id, "message": payload})
         else:
@@ -213,18 +226,14 @@ class ThreadConsumer(ClinicJsonConsumer):
         await self.send_json({"type": "unread", "unread": unread, "thread_id": thread_id, "thread_unread": thread_unread})
 
     def _counts(self, thread_id):
-        return self._unread(), self._thread_unread(thread_id)
+        return self._unread(), selectors.thread_unread(thread_id, self.side)
 
-    def _load_message(self, thread_id, message_id):
-        from apps.audit import context as audit_context
-        from apps.audit.services import record
-
-        message = selectors.message_for_socket(thread_id, message_id)
-        if message is None or (self.side == "patient" and message.thread.patient_id != self.patient_id):
+    def _load_message(self, actor, thread_id, message_id):
+        message = selectors.message_for_socket(actor, thread_id, message_id)
+        if message is None:
             return None
-        user = self._user()
         token = audit_context.activate(audit_context.AuditContext(
-            user=user, ip=(self.scope.get("client") or [None])[0], path=self.scope.get("path", "")[:300],
+            user=actor, ip=(self.scope.get("client") or [None])[0], path=self.scope.get("path", "")[:300],
         ))
         try:
             record("read", message.thread, detail={"view": "ws_message", "message": str(message.pk)})
@@ -233,7 +242,7 @@ class ThreadConsumer(ClinicJsonConsumer):
         return _message_payload(message, self.side)
 
     async def thread_updated(self, event):
-        if not await self._gate(event):
+        if await self._gate(event) is None:
             return
         message = {"type": "thread", "thread_id": event["thread_id"], "status": event.get("status")}
         if self.side == "staff":
@@ -243,7 +252,7 @@ class ThreadConsumer(ClinicJsonConsumer):
     async def thread_read(self, event):
         if event.get("side") != self.side:
             return
-        if not await self._gate(event):
+        if await self._gate(event) is None:
             return
         unread, thread_unread = await database_sync_to_async(self._counts)(event["thread_id"])
         await self.send_json({"type": "unread", "unread": unread, "thread_id": event["thread_id"], "thread_unread": thread_unread})
@@ -263,7 +272,7 @@ class ThreadConsumer(ClinicJsonConsumer):
             return
         if self.side == "patient" and event.get("side") == "patient":
             return
-        if not await self._gate(event):
+        if await self._gate(event) is None:
             return
         who = "The care team is typing…" if event.get("side") == "staff" else "The patient is typing…"
         if self.side == "staff" and event.get("side") == "staff":

@@ -32,8 +32,3 @@ class StaffNewThreadForm(NewThreadForm):
 class AssignForm(forms.Form):
     assignee = forms.CharField(required=False)
 
-
-def apply_domain_errors(form, exc):
-    for field, messages in exc.extra.get("fields", {}).items():
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core.transitions import TransitionEvent
 from apps.messaging.threads.attachments import attachment_upload_to, private_attachment_storage
 
 
@@ -29,6 +30,7 @@ class Thread(models.Model):
         Status.OPEN: {Status.CLOSED},
         Status.CLOSED: {Status.OPEN},
     }
+    EVENT_MODEL = "messaging.ThreadEvent"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="threads")
@@ -172,8 +174,13 @@ class ReadReceipt(models.Model):
         return f"{self.user_id} read {self.thread_id} at {self.last_read_at}"
 
 
-class ThreadEvent(models.Model):
-    """Every status and assignment change (who, from, to, why)."""
+class ThreadEvent(TransitionEvent):
+    """Every status and assignment change of a thread, and its creation (who, from, to, why,
+    when: core's TransitionEvent), with the kind of change and, for an assignment, who had it
+    before and after. Status changes are written by core.transitions.transition(), the others
+    by record_event() (apps/messaging/threads/services.py)."""
+
+    SUBJECT_FIELD = "thread"
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
@@ -183,17 +190,11 @@ class ThreadEvent(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_label = models.CharField(max_length=120, blank=True)
-    from_status = models.CharField(max_length=8, blank=True)
-    to_status = models.CharField(max_length=8, blank=True)
     from_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     to_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TransitionEvent.Meta):
+        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.kind} on {self.thread_id}"

@@ -1,95 +1,63 @@
 """Reads of threads, and the access_* helpers every page, API view, download and socket goes
-through. Missing and not-yours answer alike (NotFound)."""
+through, all asking core's access layer (the rules are in apps/messaging/rules.py). Missing
+and not-yours answer alike (NotFound)."""
 import uuid
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Count, F, Prefetch, Q
 
-from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core import access
+from apps.core.exceptions import NotFound
+from apps.messaging import rules
+from apps.messaging.rules import ADD_PERM, ASSIGN_PERM, CHANGE_PERM, REPLY_PERM, VIEW_PERM  # noqa: F401 (re-exported)
 from apps.messaging.threads.models import (
     Attachment, Message, Thread, ThreadEvent, unread_for_patient_q, unread_for_staff_q,
 )
-
-VIEW_PERM = "messaging.view_thread"
-REPLY_PERM = "messaging.reply_thread"
-ASSIGN_PERM = "messaging.assign_thread"
-ADD_PERM = "messaging.add_thread"
-CHANGE_PERM = "messaging.change_thread"
+from apps.patients.models import Patient
+from apps.patients.selectors import patient_search_filter
 
 STAFF_FILTERS = ("all", "unassigned", "mine", "unread")
 STATUS_FILTERS = ("open", "closed", "all")
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        raise NotFound()
-
-
-def is_messaging_staff(user, perm=VIEW_PERM):
-    return bool(user and user.is_authenticated and user.is_clinic_staff and user.has_perm(perm))
-
-
-def patient_of(user):
-    """The active patient record of a portal user, or None."""
-    if not user or not user.is_authenticated or user.is_staff:
-        return None
-    from apps.patients.models import Patient
-
-    return Patient.objects.active().filter(user=user).first()
 
 
 def _thread_qs():
     return Thread.objects.select_related("patient", "assigned_to")
 
 
-def access_thread_for_patient(patient, thread_id):
-    try:
-        return _thread_qs().get(pk=_uuid(thread_id), patient=patient)
-    except Thread.DoesNotExist:
-        raise NotFound()
-
-
 def access_thread_for_staff(user, thread_id, *, perm=VIEW_PERM):
-    """A thread for a staff user holding `perm` (NotFound for a missing thread, for anyone not
-    staff; PermissionDenied for staff without the permission)."""
-    if not (user and user.is_authenticated and user.is_clinic_staff):
+    """A thread for a staff user holding `perm` (NotFound for a missing or malformed id and for
+    anyone not staff; PermissionDenied for staff without the permission or without a
+    verified second factor)."""
+    if not access.is_staff(user):
         raise NotFound()
-    if not user.has_perm(perm):
-        raise PermissionDenied()
-    try:
-        return _thread_qs().get(pk=_uuid(thread_id))
-    except Thread.DoesNotExist:
-        raise NotFound()
+    return access.get(user, _thread_qs(), thread_id, rules.ACTION_FOR_PERM[perm])
 
 
-def access_thread(user, thread_id):
-    """Either side: the patient's own thread, or any thread for messaging staff."""
-    if user is not None and user.is_authenticated and user.is_staff:
-        return access_thread_for_staff(user, thread_id)
-    patient = patient_of(user)
-    if patient is None:
-        raise NotFound()
-    return access_thread_for_patient(patient, thread_id)
+def access_thread(actor, thread_id, action=rules.VIEW):
+    """Either side: the patient's own thread, any thread for staff allowed to `action` threads
+    (second factor verified), or for an integrator key with the scope."""
+    return access.get(actor, _thread_qs(), thread_id, action)
 
 
 def access_attachment(user, attachment_id):
     """An attachment of a thread the user may read. Another patient's answers NotFound, as
     does a staff user without messaging.view_thread (the file's existence is not revealed)."""
+    if access.is_staff(user) and not access.may(user, Attachment, rules.VIEW):
+        raise NotFound()
+    return access.get(user, Attachment.objects.select_related("message__thread__patient"), attachment_id)
+
+
+def patient_to_prefill(user, patient_id):
+    """The patient a staff page was opened for (?patient=<id>), when `user` may view patients;
+    None for a missing, malformed or not-allowed id (the form simply starts empty)."""
+    if not patient_id or not access.may(user, Patient, access.VIEW):
+        return None
     try:
-        attachment = Attachment.objects.select_related("message__thread__patient").get(pk=_uuid(attachment_id))
-    except Attachment.DoesNotExist:
-        raise NotFound()
-    thread = attachment.message.thread
-    if user is not None and user.is_authenticated and user.is_staff:
-        if not is_messaging_staff(user):
-            raise NotFound()
-        return attachment
-    patient = patient_of(user)
-    if patient is None or thread.patient_id != patient.pk:
-        raise NotFound()
-    return attachment
+        pk = uuid.UUID(str(patient_id))
+    except ValueError:
+        return None
+    return access.scope(user, Patient.objects.all()).filter(pk=pk).first()
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -126,17 +94,20 @@ def staff_inbox(user, *, view="all", status="open", q=""):
     elif view == "unread":
         qs = qs.filter(unread_for_staff_q())
     if q:
-        from apps.patients.selectors import patient_search_filter
-
-        cond = patient_search_filter(q)
-        qs = qs.filter(patient__in=_patients_matching(cond))
+        qs = qs.filter(patient__in=Patient.objects.filter(patient_search_filter(q)).values("pk"))
     return _with_unread_counts(qs, "staff").order_by("-last_message_at", "-id")
 
 
-def _patients_matching(cond):
-    from apps.patients.models import Patient
+def staff_threads():
+    """Every thread with `unread` for the care team, newest activity first (the API's list;
+    scope it with core.access)."""
+    return _with_unread_counts(_thread_qs(), "staff").order_by("-last_message_at", "-id")
 
-    return Patient.objects.filter(cond).values("pk")
+
+def thread_unread(thread_id, side):
+    """How many messages of one thread are unread on `side` ("patient" or "staff")."""
+    thread = _with_unread_counts(Thread.objects.filter(pk=thread_id), side).first()
+    return thread.unread if thread else 0
 
 
 def patient_unread_thread_count(patient):
@@ -164,8 +135,6 @@ def nav_unread_thread_count(user, *, patient=None):
             return None
         return staff_unread_thread_count()
     if patient is None:
-        from apps.patients.models import Patient
-
         patient = Patient.objects.active().filter(user=user).order_by().values("pk")[:1]
     return patient_unread_thread_count(patient)
 
@@ -190,23 +159,21 @@ def thread_messages(thread):
     )
 
 
-def message_for_socket(thread_id, message_id):
-    return (
-        Message.objects.filter(pk=message_id, thread_id=thread_id)
-        .select_related("author", "thread")
-        .prefetch_related("attachments")
-        .first()
-    )
+def message_for_socket(actor, thread_id, message_id):
+    """One message of a thread for a socket's actor (core's access rule for Message), or None
+    when it is missing or not theirs."""
+    if not access.may(actor, Message, rules.VIEW):
+        return None
+    rows = access.scope(actor, Message.objects.filter(pk=message_id, thread_id=thread_id))
+    return rows.select_related("author", "thread__patient").prefetch_related("attachments").first()
 
 
 def thread_events(thread):
-    return ThreadEvent.objects.filter(thread=thread).select_related("actor", "to_assignee").order_by("created_at", "id")
+    return ThreadEvent.objects.filter(thread=thread).select_related("actor", "to_assignee").order_by("at", "id")
 
 
 def assignable_staff():
     """Active staff who may reply to threads (candidates for assignment)."""
-    from django.contrib.auth.models import Permission
-
     perm = Permission.objects.filter(content_type__app_label="messaging", codename="reply_thread")
     User = get_user_model()
     return (

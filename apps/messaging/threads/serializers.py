@@ -1,3 +1,4 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from apps.messaging.threads.models import Attachment, Message, Thread
@@ -11,8 +12,6 @@ class AttachmentOutput(serializers.ModelSerializer):
         fields = ["id", "original_name", "content_type", "size", "sha256", "created_at", "download_url"]
 
     def get_download_url(self, obj) -> str:
-        from django.urls import reverse
-
         return reverse("thread_attachment_download", args=[obj.pk])
 
 

@@ -1,6 +1,11 @@
 """Every write to threads. Each takes keyword arguments, runs in one transaction, records the
 audit row, notifies the other side through notify() and publishes live events after commit.
 
+State. A thread's close and reopen go through core's transition() (Thread.TRANSITIONS, the
+ThreadEvent row, the audit entry by the audit app's listener); its creation and each
+assignment are ThreadEvent rows through record_event(). Live events are published here, next
+to each of those calls (apps/messaging/threads/events.py), not from a transition listener.
+
 Who writes. `author` is a User (a patient writing in the portal, or staff); `api_key` is an
 integrator (its messages are SYSTEM messages labelled with the key's name); SMS comes through
 route_to_thread (apps/messaging/two_way.py) as an SMS message with no author.
@@ -24,7 +29,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.services import record
+from apps.core import transitions
 from apps.core.exceptions import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from apps.messaging.services import notify
 from apps.messaging.threads import events
 from apps.messaging.threads.attachments import AttachmentRejected, inspect_upload, max_per_message
 from apps.messaging.threads.models import Attachment, Message, ReadReceipt, Thread, ThreadEvent
@@ -82,10 +89,26 @@ def _clean_body(body, *, allow_empty):
     return body
 
 
-def _event(thread, kind, *, actor=None, actor_label="", **fields):
-    return ThreadEvent.objects.create(
-        thread=thread, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=actor_label or (actor.get_full_name() if getattr(actor, "pk", None) else "system"), **fields,
+def _actor_label(actor, api_key=None, label=""):
+    """Who acted, as the thread's history shows it: an integrator's key name, a user's name,
+    or "system"."""
+    if label:
+        return label
+    if api_key is not None:
+        return f"{api_key.name}"[:120]
+    if getattr(actor, "pk", None):
+        return actor.get_full_name()[:120]
+    return "system"
+
+
+def _record_event(thread, kind, *, actor=None, api_key=None, label="", **event_fields):
+    """An event row that is not a status change (the thread's creation, an assignment), through
+    core's record_event. The audit entry stays the service's own (record("create") on
+    creation, the assignee on assignment), so record_event writes none."""
+    return transitions.record_event(
+        thread, actor=actor if getattr(actor, "pk", None) else None, actor_label=_actor_label(actor, api_key, label),
+        event_fields={"kind": kind, **event_fields}, from_status="",
+        to_status=thread.status if kind == ThreadEvent.Kind.CREATED else "", audit=False,
     )
 
 
@@ -102,8 +125,6 @@ def _is_messaging_staff(user):
 
 
 def _notify_staff(thread, *, title, exclude=None):
-    from apps.messaging.services import notify
-
     if thread.assigned_to_id and _is_messaging_staff(thread.assigned_to):
         users = [thread.assigned_to]
     else:
@@ -117,8 +138,6 @@ def _notify_staff(thread, *, title, exclude=None):
 
 
 def _notify_patient(thread, message, *, first_unread):
-    from apps.messaging.services import notify
-
     user = thread.patient.user
     if user is None or not user.is_active:
         return
@@ -154,7 +173,7 @@ def thread_create(*, patient, subject, body, author=None, api_key=None, files=()
         patient=patient, subject=subject, created_by=author if getattr(author, "pk", None) else None,
         last_message_at=now,
     )
-    _event(thread, ThreadEvent.Kind.CREATED, actor=author, actor_label=getattr(api_key, "name", ""), to_status=thread.status)
+    _record_event(thread, ThreadEvent.Kind.CREATED, actor=author, api_key=api_key)
     record("create", thread)
     message_post(thread=thread, body=body, author=author, api_key=api_key, files=files)
     thread.refresh_from_db()
@@ -172,11 +191,11 @@ def message_post(*, thread, body, author=None, api_key=None, files=(), sms=False
     inspected = _inspect_all(files)
     body = _clean_body(body, allow_empty=bool(inspected))
     # Lock the thread: concurrent posts update its last-message times and status in turn.
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
+    locked = transitions.lock(Thread, thread.pk)
     reopened = False
     if locked.status == Thread.Status.CLOSED:
-        if kind in Message.PATIENT_SIDE and kind == Message.AuthorKind.PATIENT:
-            _transition(locked, Thread.Status.OPEN, actor=author, reason="patient_replied")
+        if kind == Message.AuthorKind.PATIENT:
+            _move(locked, Thread.Status.OPEN, actor=author, reason="patient_replied")
             reopened = True
         else:
             raise InvalidTransition("This conversation is closed. Reopen it to reply.", code="thread_closed")
@@ -257,15 +276,18 @@ def _attachment_store(*, message, upload, facts, uploaded_by):
     return attachment
 
 
-def _transition(thread, to, *, actor=None, actor_label="", reason=""):
-    """Move a locked thread to `to` if TRANSITIONS allows it; writes the event row."""
-    if to not in Thread.TRANSITIONS[thread.status]:
+def _move(thread, to, *, actor=None, api_key=None, reason=""):
+    """Move a thread this transaction has locked to `to` through core's transition(): the
+    table (Thread.TRANSITIONS) is checked, the row saved with closed_at, the ThreadEvent
+    written and the audit entry made (the audit app's transition listener). A refused move is
+    InvalidTransition (409) in the conversation's own words."""
+    if not transitions.can_transition(Thread, thread.status, to):
         raise InvalidTransition(f"A {thread.get_status_display().lower()} conversation cannot become {to}.")
-    before = thread.status
-    thread.status = to
-    thread.closed_at = timezone.now() if to == Thread.Status.CLOSED else None
-    thread.save(update_fields=["status", "closed_at", "updated_at"])
-    _event(thread, ThreadEvent.Kind.STATUS, actor=actor, actor_label=actor_label, from_status=before, to_status=to, reason=reason[:200])
+    transitions.transition(
+        thread, to, actor=actor if getattr(actor, "pk", None) else api_key, actor_label=_actor_label(actor, api_key),
+        reason=reason, locked=True, fields={"closed_at": timezone.now() if to == Thread.Status.CLOSED else None},
+        event_fields={"kind": ThreadEvent.Kind.STATUS},
+    )
 
 
 def _staff_write_check(actor, perm, api_key=None):
@@ -277,9 +299,8 @@ def _staff_write_check(actor, perm, api_key=None):
 
 def _staff_set_status(thread, status, *, actor, api_key, reason):
     _staff_write_check(actor, CHANGE_PERM, api_key)
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
-    _transition(locked, status, actor=actor, actor_label=getattr(api_key, "name", ""), reason=reason)
-    record("update", locked, detail={"status": status.lower()})
+    locked = transitions.lock(Thread, thread.pk)
+    _move(locked, status, actor=actor, api_key=api_key, reason=reason)
     events.publish_updated(locked)
     return locked
 
@@ -304,17 +325,15 @@ def thread_assign(*, thread, actor, assignee=None, api_key=None):
     _staff_write_check(actor, ASSIGN_PERM, api_key)
     if assignee is not None and not (assignee.is_active and assignee.is_staff and assignee.has_perm(REPLY_PERM)):
         raise ValidationFailed({"assigned_to": ["Choose a staff member who can reply to messages."]})
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
+    locked = transitions.lock(Thread, thread.pk)
     if locked.assigned_to_id == getattr(assignee, "pk", None):
         return locked
     before = locked.assigned_to
     locked.assigned_to = assignee
     locked.save(update_fields=["assigned_to", "updated_at"])
-    _event(locked, ThreadEvent.Kind.ASSIGNED, actor=actor, actor_label=getattr(api_key, "name", ""), from_assignee=before, to_assignee=assignee)
+    _record_event(locked, ThreadEvent.Kind.ASSIGNED, actor=actor, api_key=api_key, from_assignee=before, to_assignee=assignee)
     record("update", locked, detail={"assigned_to": str(getattr(assignee, "pk", "") or "")})
     if assignee is not None and (actor is None or assignee.pk != actor.pk):
-        from apps.messaging.services import notify
-
         notify(user=assignee, kind=NOTIFY_KIND_STAFF, title="A patient conversation was assigned to you", body=locked.subject, link=_staff_link(locked))
     events.publish_updated(locked)
     return locked
@@ -353,6 +372,6 @@ def sms_route_to_thread(*, inbound):
     thread = Thread.objects.filter(patient=patient, status=Thread.Status.OPEN).order_by("-last_message_at", "-id").first()
     if thread is None:
         thread = Thread.objects.create(patient=patient, subject=SMS_SUBJECT, last_message_at=timezone.now())
-        _event(thread, ThreadEvent.Kind.CREATED, actor_label="sms", to_status=thread.status)
+        _record_event(thread, ThreadEvent.Kind.CREATED, label="sms")
     body = (inbound.body or "").strip() or "(empty text message)"
     return message_post(thread=thread, body=body, sms=True)

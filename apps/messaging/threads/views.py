@@ -6,14 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
+from apps.core import pages
 from apps.core.decorators import staff_required
-from apps.patients.decorators import patient_required
-from apps.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.exceptions import ValidationFailed
+from apps.core.timezones import zone_for
 from apps.messaging.threads import selectors, services
-from apps.messaging.threads.forms import AssignForm, NewThreadForm, ReplyForm, StaffNewThreadForm, apply_domain_errors
+from apps.messaging.threads.forms import AssignForm, NewThreadForm, ReplyForm, StaffNewThreadForm
+from apps.patients.decorators import patient_required
+from apps.patients.models import Patient
 
 PAGE_SIZE = 25
 MESSAGES_SHOWN = 200
@@ -23,23 +27,21 @@ def _files(request):
     return request.FILES.getlist("attachments")
 
 
-def _post_reply(request, thread, form, *, staff=False):
-    """Post the reply in `form` (both sides). None when posted; else the status to render the
-    page with, the refusal shown on the form. For staff, PermissionDenied propagates (the
-    caller shows the 403 page)."""
+def _patient_render(request, template, context, status=200):
+    """A portal page, its times on the patient's clock (their timezone, else the clinic's)."""
+    with timezone.override(zone_for(request.patient)):
+        return render(request, template, context, status=status)
+
+
+def _post_reply(request, thread, form):
+    """Post the reply in `form` (both sides). True when posted; False when the form itself is
+    invalid. A refusal by the service is answered by the page's on_error (pages.on_error, set
+    by the caller): the form shows it, with the error's status; PermissionDenied and NotFound
+    answer the 403 and 404 pages."""
     if not form.is_valid():
-        return 400
-    try:
-        services.message_post(thread=thread, body=form.cleaned_data["body"], author=request.user, files=_files(request))
-    except DomainError as exc:
-        if staff and isinstance(exc, PermissionDenied):
-            raise
-        if isinstance(exc, ValidationFailed):
-            apply_domain_errors(form, exc)
-        else:
-            form.add_error(None, exc.message)
-        return exc.status_code
-    return None
+        return False
+    services.message_post(thread=thread, body=form.cleaned_data["body"], author=request.user, files=_files(request))
+    return True
 
 
 def _newest_shown(messages_list):
@@ -65,49 +67,46 @@ def portal_thread_list(request):
     threads = list(page.object_list)
     record_many("read", threads, detail={"view": "portal_thread_list"})
     unread = selectors.patient_unread_thread_count(patient)
-    return render(request, "messaging/threads/portal_list.html", {"page": page, "threads": threads, "unread": unread})
+    return _patient_render(request, "messaging/threads/portal_list.html", {"page": page, "threads": threads, "unread": unread})
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
 def portal_thread_new(request):
     form = NewThreadForm(request.POST or None)
-    status = 200
     if request.method == "POST":
-        status = 400
         if form.is_valid():
-            try:
-                thread = services.thread_create(
-                    patient=request.patient, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
-                    author=request.user, files=_files(request),
-                )
-            except ValidationFailed as exc:
-                apply_domain_errors(form, exc)
-            else:
-                flash.success(request, "Your message was sent to your care team.")
-                return redirect("portal_thread_detail", thread_id=thread.pk)
-    return render(request, "messaging/threads/portal_new.html", {"form": form}, status=status)
-
-
-@patient_required
-@require_http_methods(["GET", "POST"])
-def portal_thread_detail(request, thread_id):
-    try:
-        thread = selectors.access_thread_for_patient(request.patient, thread_id)
-    except NotFound:
-        raise Http404()
-    form = ReplyForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = _post_reply(request, thread, form)
-        if status is None:
+            pages.on_error(request, lambda exc: _patient_render(request, "messaging/threads/portal_new.html", {"form": form}, exc.status_code), form=form)
+            thread = services.thread_create(
+                patient=request.patient, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
+                author=request.user, files=_files(request),
+            )
+            flash.success(request, "Your message was sent to your care team.")
             return redirect("portal_thread_detail", thread_id=thread.pk)
+        return _patient_render(request, "messaging/threads/portal_new.html", {"form": form}, 400)
+    return _patient_render(request, "messaging/threads/portal_new.html", {"form": form})
+
+
+def _render_portal_thread(request, thread, form, status):
     shown, truncated = _thread_messages(thread)
     record("read", thread, detail={"view": "portal_thread_detail"})
     if status == 200:
         services.thread_mark_read(thread=thread, user=request.user, up_to=_newest_shown(shown))
     context = {"thread": thread, "thread_messages": shown, "truncated": truncated, "form": form, "side": "patient"}
-    return render(request, "messaging/threads/portal_detail.html", context, status=status)
+    return _patient_render(request, "messaging/threads/portal_detail.html", context, status)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def portal_thread_detail(request, thread_id):
+    thread = selectors.access_thread(request.user, thread_id)
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST":
+        pages.on_error(request, lambda exc: _render_portal_thread(request, thread, form, exc.status_code), form=form)
+        if _post_reply(request, thread, form):
+            return redirect("portal_thread_detail", thread_id=thread.pk)
+        return _render_portal_thread(request, thread, form, 400)
+    return _render_portal_thread(request, thread, form, 200)
 
 
 # --- Staff --------------------------------------------------------------------------------
@@ -134,10 +133,7 @@ def staff_thread_list(request):
 
 
 def _staff_thread(request, thread_id, perm=selectors.VIEW_PERM):
-    try:
-        return selectors.access_thread_for_staff(request.user, thread_id, perm=perm)
-    except NotFound:
-        raise Http404()
+    return selectors.access_thread_for_staff(request.user, thread_id, perm=perm)
 
 
 @staff_required(selectors.VIEW_PERM)
@@ -145,15 +141,12 @@ def _staff_thread(request, thread_id, perm=selectors.VIEW_PERM):
 def staff_thread_detail(request, thread_id):
     thread = _staff_thread(request, thread_id)
     form = ReplyForm(request.POST or None)
-    status = 200
     if request.method == "POST":
-        try:
-            status = _post_reply(request, thread, form, staff=True)
-        except PermissionDenied:
-            return render(request, "403.html", status=403)
-        if status is None:
+        pages.on_error(request, lambda exc: _render_staff_thread(request, thread, form, exc.status_code), form=form)
+        if _post_reply(request, thread, form):
             return redirect("staff_thread_detail", thread_id=thread.pk)
-    return _render_staff_thread(request, thread, form, status)
+        return _render_staff_thread(request, thread, form, 400)
+    return _render_staff_thread(request, thread, form, 200)
 
 
 def _render_staff_thread(request, thread, form, status):
@@ -188,11 +181,13 @@ def staff_thread_assign(request, thread_id):
         if assignee is None:
             flash.error(request, "Choose a staff member.")
             return redirect("staff_thread_detail", thread_id=thread.pk)
-    try:
-        services.thread_assign(thread=thread, actor=request.user, assignee=assignee)
-    except DomainError as exc:
-        flash.error(request, exc.message if not isinstance(exc, ValidationFailed) else "Choose a staff member who can reply to messages.")
+
+    def refused(exc):
+        flash.error(request, "Choose a staff member who can reply to messages." if isinstance(exc, ValidationFailed) else exc.message)
         return redirect("staff_thread_detail", thread_id=thread.pk)
+
+    pages.on_error(request, refused)
+    services.thread_assign(thread=thread, actor=request.user, assignee=assignee)
     flash.success(request, f"Assigned to {assignee.get_full_name()}." if assignee else "Unassigned.")
     return redirect("staff_thread_detail", thread_id=thread.pk)
 
@@ -206,13 +201,15 @@ def staff_thread_status(request, thread_id):
     if service is None:
         flash.error(request, "Unknown action.")
         return redirect("staff_thread_detail", thread_id=thread.pk)
-    try:
-        service(thread=thread, actor=request.user, reason=request.POST.get("reason", "")[:200])
-    except DomainError as exc:
+
+    def refused(exc):
         # A stale page (someone else already closed it): 409 with the thread as it is now.
         flash.error(request, exc.message)
         thread.refresh_from_db()
         return _render_staff_thread(request, thread, ReplyForm(), exc.status_code)
+
+    pages.on_error(request, refused)
+    service(thread=thread, actor=request.user, reason=request.POST.get("reason", "")[:200])
     flash.success(request, "Conversation closed." if action == "close" else "Conversation reopened.")
     return redirect("staff_thread_detail", thread_id=thread.pk)
 
@@ -220,39 +217,26 @@ def staff_thread_status(request, thread_id):
 @staff_required(selectors.ADD_PERM)
 @require_http_methods(["GET", "POST"])
 def staff_thread_new(request):
-    from apps.patients.models import Patient
-
     initial = {}
-    patient_id = request.GET.get("patient")
-    if patient_id:
-        try:
-            from apps.patients.selectors import access_patient_for_staff
-
-            initial["mrn"] = access_patient_for_staff(request.user, patient_id).mrn
-        except DomainError:
-            pass
+    prefill = selectors.patient_to_prefill(request.user, request.GET.get("patient"))
+    if prefill is not None:
+        initial["mrn"] = prefill.mrn
     form = StaffNewThreadForm(request.POST or None, initial=initial)
-    status = 200
     if request.method == "POST":
-        status = 400
         if form.is_valid():
             patient = Patient.objects.active().filter(mrn=form.cleaned_data["mrn"].strip()).first()
             if patient is None:
                 form.add_error("mrn", "No active patient has this MRN.")
             else:
-                try:
-                    thread = services.thread_create(
-                        patient=patient, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
-                        author=request.user, files=_files(request),
-                    )
-                except ValidationFailed as exc:
-                    apply_domain_errors(form, exc)
-                except PermissionDenied:
-                    return render(request, "403.html", status=403)
-                else:
-                    flash.success(request, "Message sent to the patient.")
-                    return redirect("staff_thread_detail", thread_id=thread.pk)
-    return render(request, "messaging/threads/staff_new.html", {"form": form}, status=status)
+                pages.on_error(request, lambda exc: render(request, "messaging/threads/staff_new.html", {"form": form}, status=exc.status_code), form=form)
+                thread = services.thread_create(
+                    patient=patient, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
+                    author=request.user, files=_files(request),
+                )
+                flash.success(request, "Message sent to the patient.")
+                return redirect("staff_thread_detail", thread_id=thread.pk)
+        return render(request, "messaging/threads/staff_new.html", {"form": form}, status=400)
+    return render(request, "messaging/threads/staff_new.html", {"form": form})
 
 
 # --- Download -----------------------------------------------------------------------------
@@ -265,10 +249,7 @@ def attachment_download(request, attachment_id):
     user = request.user
     if user.is_staff and not user.is_verified():
         return redirect("staff_mfa")
-    try:
-        attachment = selectors.access_attachment(user, attachment_id)
-    except NotFound:
-        raise Http404()
+    attachment = selectors.access_attachment(user, attachment_id)
     record("read", attachment, patient_id=attachment.message.thread.patient_id, detail={"view": "attachment_download"})
     try:
         handle = attachment.file.open("rb")

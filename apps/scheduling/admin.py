@@ -3,6 +3,7 @@ time off, triage questions and rules). Slots, requests and visits are read-only 
 through the services (locks, transitions, events, notifications). An availability edit
 regenerates the slots it concerns at once (RegeneratesSlotsMixin)."""
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
@@ -93,8 +94,6 @@ class ProviderAdmin(RegeneratesSlotsMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            from django.contrib.auth import get_user_model
-
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -4,21 +4,24 @@ Thin by design: parse input with apps/scheduling/serializers.py, call a selector
 render. Access: integrators need scheduling:read / scheduling:write on their API key; staff a
 verified second factor and the model permission of each action (apps/accounts/roles.py);
 patients use the portal (403 here). Clinical decisions (triage, review, severity override) are
-not open to API keys: they need an accountable clinician. Reads of requests and visits are
-audited here (one record_many per page); services audit their writes."""
+not open to API keys: they need an accountable clinician. ClinicAccess checks the endpoint;
+every object named by id in the URL, and every list, is read through core's access layer
+(apps/scheduling/rules.py) with the same action. Reads of requests and visits are audited here
+(one record_many per page); services audit their writes."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from apps.accounts.models import ApiKey
 from apps.audit.services import record, record_many
+from apps.core import access
+from apps.core.api.pagination import RowsPagination
 from apps.core.api.permissions import ClinicAccess
 from apps.scheduling import selectors, services
 from apps.scheduling.models import Visit, VisitRequest, VisitSlot
-from apps.core.api.pagination import RowsPagination
 from apps.scheduling.serializers import (
     AcceptInput, AssignImmediateInput, OfferInput, OverrideSeverityInput, ProviderOutput, ReasonInput, RescheduleInput,
     ReviewInput, SlotGenerateInput, SlotGenerateOutput, SlotOutput, SlotSearchInput, TriageInput, VisitFilterInput,
@@ -41,11 +44,11 @@ _ERRORS = {
 def _actor(request):
     """The user for event rows and *_by fields; None for an API key (the access log still
     names the key)."""
-    return None if isinstance(request.auth, ApiKey) else request.user
+    return None if access.is_api_key(request.auth) else request.user
 
 
 def _for_clinic(request):
-    return isinstance(request.auth, ApiKey)
+    return access.is_api_key(request.auth)
 
 
 def _parse(serializer_class, data):
@@ -54,10 +57,25 @@ def _parse(serializer_class, data):
     return serializer.validated_data
 
 
+# ClinicAccess's kinds of action, as core's access layer names them (the others, "triage",
+# "review", "override", "offer", are named alike in apps/scheduling/rules.py).
+_ACCESS_ACTIONS = {"read": access.VIEW, "write": access.CHANGE}
+
+
 class _SchedulingViewSet(viewsets.GenericViewSet):
     permission_classes = [ClinicAccess]
     lookup_value_converter = "uuid"
     filter_backends = []  # filters are parsed by the input serializers and applied by selectors
+    action_kinds = {}
+
+    def access_action(self):
+        """This call's action for core's access layer: the kind ClinicAccess checked."""
+        kind = self.action_kinds.get(self.action) or ("read" if self.request.method in SAFE_METHODS else "write")
+        return _ACCESS_ACTIONS.get(kind, kind)
+
+    def visible(self, queryset):
+        """The rows of a list this caller may see (the user, or the API key: request.user)."""
+        return access.scope(self.request.user, queryset, access.VIEW)
 
 
 # --- reference data -------------------------------------------------------------------------
@@ -103,16 +121,19 @@ class SlotViewSet(_SchedulingViewSet):
         # Rows (values() of row_columns), not model instances, rendered by SlotOutput's row
         # path; the total comes with the page. Two queries: the API key, the page.
         params = _parse(SlotSearchInput, request.query_params)
-        slots = selectors.slot_search(
+        slots = self.visible(selectors.slot_search(
             start=params["start"], end=params["end"], provider=params.get("provider"), visit_type=params.get("visit_type"),
             mode=params.get("mode"), location=params.get("location"),
-        )
+        ))
         page = self.paginate_queryset(slots)
         return self.get_paginated_response(SlotOutput(page, many=True).data)
 
     @extend_schema(summary="A slot", responses={200: SlotOutput, 404: _ERRORS[404]})
     def retrieve(self, request, pk=None):
-        return Response(SlotOutput(selectors.slot_get(pk)).data)
+        return Response(SlotOutput(self._get(pk)).data)
+
+    def _get(self, pk):
+        return selectors.access_slot(self.request.user, pk, self.access_action())
 
     @extend_schema(summary="Generate slots from availability, retiring FREE slots it no longer produces (idempotent)",
                    request=SlotGenerateInput,
@@ -127,14 +148,14 @@ class SlotViewSet(_SchedulingViewSet):
     @action(detail=True, methods=["post"])
     def block(self, request, pk=None):
         data = _parse(ReasonInput, request.data)
-        slot = services.slot_block(slot=selectors.slot_get(pk), actor=_actor(request), reason=data["reason"])
+        slot = services.slot_block(slot=self._get(pk), actor=_actor(request), reason=data["reason"])
         return Response(SlotOutput(selectors.slot_get(slot.pk)).data)
 
     @extend_schema(summary="Unblock a BLOCKED slot", request=ReasonInput, responses={200: SlotOutput, **_ERRORS})
     @action(detail=True, methods=["post"])
     def unblock(self, request, pk=None):
         data = _parse(ReasonInput, request.data)
-        slot = services.slot_unblock(slot=selectors.slot_get(pk), actor=_actor(request), reason=data["reason"])
+        slot = services.slot_unblock(slot=self._get(pk), actor=_actor(request), reason=data["reason"])
         return Response(SlotOutput(selectors.slot_get(slot.pk)).data)
 
 
@@ -166,7 +187,7 @@ class VisitRequestViewSet(_SchedulingViewSet):
     queryset = VisitRequest.objects.none()  # for the schema's path parameter type only
 
     def _get(self, pk):
-        return selectors.visit_request_get(pk)
+        return selectors.access_visit_request(self.request.user, pk, self.access_action())
 
     def _answer(self, visit_request):
         return Response(VisitRequestOutput(selectors.visit_request_get(visit_request.pk)).data)
@@ -176,8 +197,8 @@ class VisitRequestViewSet(_SchedulingViewSet):
                    responses={200: VisitRequestOutput(many=True), 400: _ERRORS[400]})
     def list(self, request):
         params = _parse(VisitRequestFilterInput, request.query_params)
-        qs = selectors.visit_request_list(status=params.get("status"), severity=params.get("severity"),
-                                          request_type=params.get("type"), patient=params.get("patient"))
+        qs = self.visible(selectors.visit_request_list(status=params.get("status"), severity=params.get("severity"),
+                                                       request_type=params.get("type"), patient=params.get("patient")))
         page = self.paginate_queryset(qs)
         record_many("read", page, detail={"view": "api_visit_request_list"})
         return self.get_paginated_response(VisitRequestOutput(page, many=True).data)
@@ -303,6 +324,9 @@ class VisitViewSet(_SchedulingViewSet):
     serializer_class = VisitOutput
     queryset = Visit.objects.none()  # for the schema's path parameter type only
 
+    def _get(self, pk):
+        return selectors.access_visit(self.request.user, pk, self.access_action())
+
     def _answer(self, visit):
         return Response(VisitOutput(selectors.visit_get(visit.pk)).data)
 
@@ -310,14 +334,15 @@ class VisitViewSet(_SchedulingViewSet):
                    responses={200: VisitOutput(many=True), 400: _ERRORS[400]})
     def list(self, request):
         params = _parse(VisitFilterInput, request.query_params)
-        qs = selectors.visit_list(patient=params.get("patient"), provider=params.get("provider"), day=params.get("date"))
+        qs = self.visible(selectors.visit_list(patient=params.get("patient"), provider=params.get("provider"),
+                                               day=params.get("date")))
         page = self.paginate_queryset(qs)
         record_many("read", page, detail={"view": "api_visit_list"})
         return self.get_paginated_response(VisitOutput(page, many=True).data)
 
     @extend_schema(summary="A visit", responses={200: VisitOutput, 404: _ERRORS[404]})
     def retrieve(self, request, pk=None):
-        visit = selectors.visit_get(pk)
+        visit = self._get(pk)
         record("read", visit)
         return Response(VisitOutput(visit).data)
 
@@ -362,36 +387,36 @@ class VisitViewSet(_SchedulingViewSet):
     @_visit_action("Check the patient in (PLANNED -> CHECKED_IN)")
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
-        return self._answer(services.visit_check_in(visit=selectors.visit_get(pk), actor=_actor(request)))
+        return self._answer(services.visit_check_in(visit=self._get(pk), actor=_actor(request)))
 
     @_visit_action("Start the visit (CHECKED_IN -> IN_PROGRESS)")
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        return self._answer(services.visit_start(visit=selectors.visit_get(pk), actor=_actor(request)))
+        return self._answer(services.visit_start(visit=self._get(pk), actor=_actor(request)))
 
     @_visit_action("Complete the visit (IN_PROGRESS -> COMPLETED)")
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._answer(services.visit_complete(visit=selectors.visit_get(pk), actor=_actor(request)))
+        return self._answer(services.visit_complete(visit=self._get(pk), actor=_actor(request)))
 
     @_visit_action("Cancel a PLANNED visit (late cancels are recorded); the slot is freed", ReasonInput)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         data = _parse(ReasonInput, request.data)
-        visit = services.visit_cancel(visit=selectors.visit_get(pk), actor=_actor(request), reason=data["reason"],
+        visit = services.visit_cancel(visit=self._get(pk), actor=_actor(request), reason=data["reason"],
                                       for_clinic=_for_clinic(request))
         return self._answer(visit)
 
     @_visit_action("Mark a PLANNED visit whose start has passed as a no-show")
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
-        return self._answer(services.visit_mark_no_show(visit=selectors.visit_get(pk), actor=_actor(request)))
+        return self._answer(services.visit_mark_no_show(visit=self._get(pk), actor=_actor(request)))
 
     @_visit_action("Move a PLANNED visit to another FREE slot, atomically", RescheduleInput)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
         data = _parse(RescheduleInput, request.data)
-        visit = services.visit_reschedule(visit=selectors.visit_get(pk), new_slot=data["slot"], actor=_actor(request),
+        visit = services.visit_reschedule(visit=self._get(pk), new_slot=data["slot"], actor=_actor(request),
                                           reason=data["reason"], for_clinic=_for_clinic(request))
         return self._answer(visit)
 

@@ -1,9 +1,10 @@
 """/ws/staff/board/: the staff scheduling board, live. Thin: authenticates in connect()
-(signed in, active, staff with a verified second factor, scheduling.view_visitrequest), joins
-the "scheduling.board" group, and before forwarding each event re-reads the user so a
-deactivated account or a withdrawn permission stops receiving at once. Events carry ids,
-statuses and severities only (apps.scheduling.events); the page fetches what it shows over
-HTTP, where the audit log records the read.
+through core's access layer (signed in, active, staff with a verified second factor who may
+view visit requests: apps/scheduling/rules.py), joins the "scheduling.board" group, and before
+forwarding each event re-reads the user so a deactivated account or a withdrawn permission
+stops receiving at once. Events carry ids, statuses and severities only
+(apps.scheduling.events); the page fetches what it shows over HTTP, where the audit log records
+the read.
 
 A transaction's events arrive as one channel-layer message, {"type": "board.events",
 "events": [...]} (apps.scheduling.events): the user is re-read once for that message (its
@@ -14,10 +15,11 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
 from apps.accounts.websocket import session_has_verified_device
+from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.scheduling.events import BOARD_GROUP
+from apps.scheduling.models import VisitRequest
 
-BOARD_PERMISSION = "scheduling.view_visitrequest"
 # What may leave the server for each kind of object: a whitelist, so a field added to a
 # payload later (possibly PHI) is not forwarded by accident.
 FORWARDED_FIELDS = {
@@ -32,13 +34,16 @@ FORWARDED_TYPES = frozenset({
 
 def _access(scope, user_id):
     """None when allowed, else the close code. Re-reads the user: permissions are cached on
-    the scope's user object."""
+    the scope's user object. Staff only (a patient may view their own requests, not the
+    board), who may view visit requests after their second factor: the socket's session says
+    whether it was verified (django-otp's middleware does not run for sockets)."""
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None or not user.is_active:
         return CLOSE_UNAUTHENTICATED
-    if not user.is_staff or not user.has_perm(BOARD_PERMISSION):
+    if not access.is_staff(user):
         return CLOSE_FORBIDDEN
-    if not session_has_verified_device(scope, user):
+    user.is_verified = lambda: session_has_verified_device(scope, user)
+    if not access.may(user, VisitRequest, access.VIEW):
         return CLOSE_FORBIDDEN
     return None
 

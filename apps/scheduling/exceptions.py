@@ -2,6 +2,18 @@
 from apps.core.exceptions import Conflict, DomainError
 
 
+class NotAllowed(DomainError):
+    """403 for a scheduling rule about who may do this (only a provider reviews, a patient books
+    online only self-bookable GREEN visits, only the clinic books for a patient), explained on
+    the page that asked. Deliberately not core's PermissionDenied: core's page path answers that
+    with the bare 403 page whatever the view asked for (apps/core/pages.py), and these pages
+    have always said why. The API answers both alike: 403 with the error's code."""
+
+    status_code = 403
+    default_code = "not_allowed"
+    default_message = "This is not something you can do here."
+
+
 class SlotUnavailable(Conflict):
     default_code = "slot_unavailable"
     default_message = "That time is no longer available. Please choose another slot."

@@ -2,7 +2,9 @@
 (VisitType), when they are available (AvailabilityWindow, AvailabilityException), the
 materialised slots (VisitSlot), what patients ask for (VisitRequest, with their answers to the
 TriageQuestion rows, triaged by TriageRule) and what gets booked (Visit). Every status has a
-TRANSITIONS table; every transition writes an event row. Only apps/scheduling/services changes these rows."""
+TRANSITIONS table and an event model (a subclass of core's TransitionEvent): every transition
+goes through apps.core.transitions and writes an event row. Only apps/scheduling/services
+changes these rows."""
 import datetime
 import uuid
 import zoneinfo
@@ -15,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.timezones import TIMEZONE_CHOICES
+from apps.core.transitions import TransitionEvent
 from apps.scheduling.querysets import VisitQuerySet, VisitRequestQuerySet, VisitSlotQuerySet
 
 
@@ -205,6 +208,10 @@ class VisitSlot(models.Model):
         Status.BOOKED: {Status.FREE},
         Status.BLOCKED: {Status.FREE},
     }
+    EVENT_MODEL = "scheduling.SlotEvent"
+    # Slots carry no PHI and move by the thousand (generation, holds): their event rows are
+    # their history, with no audit entry per move.
+    AUDIT_TRANSITIONS = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="slots")
@@ -262,18 +269,17 @@ class VisitSlot(models.Model):
         return self.start.astimezone(self.location.tzinfo)
 
 
-class SlotEvent(models.Model):
+class SlotEvent(TransitionEvent):
+    """A slot's moves (held, booked, freed, blocked), with the request an offer held it for."""
+
+    SUBJECT_FIELD = "slot"
+
     id = models.BigAutoField(primary_key=True)
     slot = models.ForeignKey(VisitSlot, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_status = models.CharField(max_length=8, blank=True)
-    to_status = models.CharField(max_length=8)
-    reason = models.CharField(max_length=300, blank=True)
     request = models.ForeignKey("VisitRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="slot_events")
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TransitionEvent.Meta):
+        pass
 
     def __str__(self):
         return f"slot {self.slot_id}: {self.from_status or '-'} -> {self.to_status}"
@@ -412,6 +418,7 @@ class VisitRequest(models.Model):
         Status.AWAITING_PATIENT_CONFIRMATION: {Status.CONVERTED_TO_VISIT, Status.TRIAGED},
     }
     OPEN_STATUSES = [Status.NEW, Status.TRIAGED, Status.AWAITING_PATIENT_CONFIRMATION]
+    EVENT_MODEL = "scheduling.RequestEvent"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visit_requests")
@@ -486,7 +493,7 @@ class VisitRequest(models.Model):
         return self.severity == Severity.ORANGE and self.reviewed_at is None
 
 
-class RequestEvent(models.Model):
+class RequestEvent(TransitionEvent):
     """Status changes, severity overrides, reviews and offers of one request."""
 
     class Kind(models.TextChoices):
@@ -494,18 +501,14 @@ class RequestEvent(models.Model):
         SEVERITY = "severity", "Severity override"
         REVIEW = "review", "Provider review"
 
+    SUBJECT_FIELD = "request"
+
     id = models.BigAutoField(primary_key=True)
     request = models.ForeignKey(VisitRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STATUS)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_status = models.CharField(max_length=32, blank=True)
-    to_status = models.CharField(max_length=32, blank=True)
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TransitionEvent.Meta):
+        pass
 
     def __str__(self):
         return f"request {self.request_id}: {self.kind} {self.from_status or '-'} -> {self.to_status or '-'}"
@@ -529,6 +532,7 @@ class Visit(models.Model):
     }
     # Every status but CANCELLED keeps its slot: at most one of these per slot (DB-enforced).
     ACTIVE_STATUSES = [Status.PLANNED, Status.CHECKED_IN, Status.IN_PROGRESS, Status.COMPLETED, Status.NO_SHOW]
+    EVENT_MODEL = "scheduling.VisitEvent"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
@@ -577,18 +581,14 @@ class Visit(models.Model):
         return f"Visit {self.id} ({self.status})"
 
 
-class VisitEvent(models.Model):
+class VisitEvent(TransitionEvent):
+    SUBJECT_FIELD = "visit"
+
     id = models.BigAutoField(primary_key=True)
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TransitionEvent.Meta):
+        pass
 
     def __str__(self):
         return f"visit {self.visit_id}: {self.from_status or '-'} -> {self.to_status}"

@@ -1,22 +1,27 @@
 """The patient portal's schedule pages (/portal/schedule/...): parse input, call a selector or
 a service, render. Domain errors become form errors or a message page with the same status
 code (409 for a slot taken or an offer gone, 400 for a rule such as the cancellation
-window). Every page that shows request or visit data writes audit rows."""
+window): each view says how it answers a refusal (core.pages.on_error) before it calls the
+service, and core's DomainErrorMiddleware draws that answer; a request or visit that is not
+the patient's is the 404 page. Every page that shows request or visit data writes audit rows."""
 import datetime
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
+from apps.core import pages
+from apps.core.exceptions import InvalidTransition, NotFound
+from apps.core.transitions import can_transition
 from apps.patients.decorators import patient_required
-from apps.core.exceptions import DomainError, NotFound, ValidationFailed
 from apps.scheduling import selectors, services
+from apps.scheduling.exceptions import CancellationWindowClosed, HoldExpired, OfferExpired, OfferNotOpen
 from apps.scheduling.models import Severity, Visit, VisitRequest
 from apps.scheduling.portal_forms import (
     AcceptOfferForm, BookingConfirmForm, CancelVisitForm, DeclineOfferForm, SlotChoiceForm, SlotSearchForm,
@@ -30,25 +35,21 @@ T = "scheduling/portal/"
 
 
 def _request_or_404(request, request_id):
-    try:
-        return selectors.access_visit_request_for_patient(request.user, request_id)
-    except NotFound:
-        raise Http404("No such request.")
+    """The patient's own request (NotFound, the 404 page, for anyone else's)."""
+    return selectors.access_visit_request_for_patient(request.user, request_id)
 
 
 def _visit_or_404(request, visit_id):
-    try:
-        return selectors.access_visit_for_patient(request.user, visit_id)
-    except NotFound:
-        raise Http404("No such visit.")
+    """The patient's own visit (NotFound, the 404 page, for anyone else's)."""
+    return selectors.access_visit_for_patient(request.user, visit_id)
 
 
 def _problem(request, exc, *, title, back_url, back_label, extra=None):
-    """A domain error as a page, with the error's status code (409 conflict, 400 rule)."""
-    context = {"title": title, "message": exc.message, "code": exc.code, "back_url": back_url, "back_label": back_label,
-               "emergency": exc.code == "emergency_care_required", "EMERGENCY_INSTRUCTIONS": EMERGENCY_INSTRUCTIONS,
-               **(extra or {})}
-    return render(request, T + "problem.html", context, status=exc.status_code)
+    """A domain error as a page, with the error's status code (409 conflict, 400 rule): core's
+    problem page in the portal's own template (its subnav, the emergency instructions)."""
+    return pages.problem(request, exc, title=title, back_url=back_url, back_label=back_label, template=T + "problem.html",
+                         extra={"emergency": exc.code == "emergency_care_required",
+                                "EMERGENCY_INSTRUCTIONS": EMERGENCY_INSTRUCTIONS, **(extra or {})})
 
 
 # --- overview -------------------------------------------------------------------------------
@@ -87,17 +88,14 @@ def request_create(request, kind):
         status = 400
         if form.is_valid():
             create = services.visit_request_create_walk_in if walk_in else services.visit_request_create
-            try:
-                outcome = create(patient=request.patient, actor=request.user, **form.service_kwargs())
-            except ValidationFailed as exc:
-                for field, errors in exc.extra.get("fields", {}).items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status_code
-            else:
-                return redirect("portal_schedule_request", request_id=outcome.request.pk)
+            # A refusal goes on the form: field errors on their fields (400), others at the top.
+            pages.on_error(request, lambda exc: _request_form(request, form, walk_in, exc.status_code), form=form)
+            outcome = create(patient=request.patient, actor=request.user, **form.service_kwargs())
+            return redirect("portal_schedule_request", request_id=outcome.request.pk)
+    return _request_form(request, form, walk_in, status)
+
+
+def _request_form(request, form, walk_in, status):
     return render(request, T + "request_form.html", {"form": form, "walk_in": walk_in}, status=status)
 
 
@@ -111,7 +109,7 @@ def request_detail(request, request_id):
                 and selectors.self_bookable_visit_types().exists())
     return render(request, T + "request_detail.html", {
         "req": visit_request, "visit": visit, "can_book": can_book,
-        "can_cancel": VisitRequest.Status.CANCELLED in VisitRequest.TRANSITIONS.get(visit_request.status, set()),
+        "can_cancel": can_transition(VisitRequest, visit_request.status, VisitRequest.Status.CANCELLED),
         "EMERGENCY_INSTRUCTIONS": EMERGENCY_INSTRUCTIONS,
         "yellow_hours": settings.SCHEDULING_YELLOW_WITHIN_HOURS,
     })
@@ -121,12 +119,14 @@ def request_detail(request, request_id):
 @require_POST
 def request_cancel(request, request_id):
     visit_request = _request_or_404(request, request_id)
-    try:
-        services.visit_request_cancel(request=visit_request, actor=request.user, reason=request.POST.get("reason", "")[:500])
-    except DomainError as exc:
+
+    def refused(exc):
         record("read", visit_request, detail={"view": "portal_request_cancel"})
         back = reverse("portal_schedule_request", args=[visit_request.pk])
         return _problem(request, exc, title="This request cannot be cancelled", back_url=back, back_label="Back to the request")
+
+    pages.on_error(request, refused)
+    services.visit_request_cancel(request=visit_request, actor=request.user, reason=request.POST.get("reason", "")[:500])
     messages.success(request, "Your request was cancelled.")
     return redirect("portal_schedule")
 
@@ -145,8 +145,6 @@ def _offer_problem(request, visit_request, exc):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def offer(request, request_id):
-    from apps.scheduling.exceptions import OfferExpired, OfferNotOpen
-
     visit_request = _request_or_404(request, request_id)
     record("read", visit_request, detail={"view": "portal_offer"})
     now = timezone.now()
@@ -158,34 +156,40 @@ def offer(request, request_id):
     slots = [s for s in selectors.holds_for_request(visit_request) if s.held_until > now]
     if not slots:
         return _offer_problem(request, visit_request, OfferExpired())
-    accept_form, decline_form = AcceptOfferForm(slots=slots), DeclineOfferForm()
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "decline":
-                decline_form = DeclineOfferForm(request.POST)
-                if decline_form.is_valid():
-                    services.visit_request_decline_offer(request=visit_request, actor=request.user,
-                                                         reason=decline_form.cleaned_data["reason"])
-                    messages.info(request, "You declined the offered times. The clinic will be in touch with other times.")
-                    return redirect("portal_schedule_request", request_id=visit_request.pk)
-            else:
-                accept_form = AcceptOfferForm(request.POST, slots=slots)
-                if accept_form.is_valid():
-                    visit = services.visit_request_accept_offer(request=visit_request, slot=accept_form.cleaned_data["slot"],
-                                                                actor=request.user)
-                    messages.success(request, "Your visit is booked.")
-                    return redirect("portal_schedule_visit", visit_id=visit.pk)
-        except DomainError as exc:
-            if exc.status_code == 409:
-                return _offer_problem(request, visit_request, exc)
-            accept_form.add_error(None, exc.message)
-            status = exc.status_code
-        else:
-            status = 400
+    forms = {"accept": AcceptOfferForm(slots=slots), "decline": DeclineOfferForm()}
+    if request.method != "POST":
+        return _offer_page(request, visit_request, slots, forms, 200)
+
+    def refused(exc):
+        # The offer is gone (expired, declined, taken): a page of its own. Any other refusal
+        # goes on the accept form, at its status.
+        if exc.status_code == 409:
+            return _offer_problem(request, visit_request, exc)
+        pages.form_error(forms["accept"], exc)
+        return _offer_page(request, visit_request, slots, forms, exc.status_code)
+
+    if request.POST.get("action") == "decline":
+        forms["decline"] = DeclineOfferForm(request.POST)
+        if forms["decline"].is_valid():
+            pages.on_error(request, refused)
+            services.visit_request_decline_offer(request=visit_request, actor=request.user,
+                                                 reason=forms["decline"].cleaned_data["reason"])
+            messages.info(request, "You declined the offered times. The clinic will be in touch with other times.")
+            return redirect("portal_schedule_request", request_id=visit_request.pk)
+    else:
+        forms["accept"] = AcceptOfferForm(request.POST, slots=slots)
+        if forms["accept"].is_valid():
+            pages.on_error(request, refused)
+            visit = services.visit_request_accept_offer(request=visit_request, slot=forms["accept"].cleaned_data["slot"],
+                                                        actor=request.user)
+            messages.success(request, "Your visit is booked.")
+            return redirect("portal_schedule_visit", visit_id=visit.pk)
+    return _offer_page(request, visit_request, slots, forms, 400)
+
+
+def _offer_page(request, visit_request, slots, forms, status):
     return render(request, T + "offer.html", {
-        "req": visit_request, "slots": slots, "accept_form": accept_form, "decline_form": decline_form,
+        "req": visit_request, "slots": slots, "accept_form": forms["accept"], "decline_form": forms["decline"],
     }, status=status)
 
 
@@ -250,15 +254,17 @@ def book(request):
         back = request.POST.get("back") or reverse("portal_schedule_book")
         if not back.startswith("/portal/schedule/book/"):
             back = reverse("portal_schedule_book")
-        try:
-            if visit_type is None:
-                raise NotFound("That visit type cannot be booked online.")
-            slot = selectors.access_slot(choice.cleaned_data["slot"])
-            slot = services.booking_hold(patient=patient, slot=slot, visit_type=visit_type, request=visit_request,
-                                         actor=request.user)
-        except DomainError as exc:
+
+        def refused(exc):
             title = "That time was just taken" if exc.status_code == 409 else "This time cannot be booked"
             return _problem(request, exc, title=title, back_url=back, back_label="Choose another time")
+
+        if visit_type is None:
+            return refused(NotFound("That visit type cannot be booked online."))
+        pages.on_error(request, refused)
+        slot = selectors.access_slot(request.user, choice.cleaned_data["slot"])
+        slot = services.booking_hold(patient=patient, slot=slot, visit_type=visit_type, request=visit_request,
+                                     actor=request.user)
         _remember_hold(request, slot, visit_type=visit_type, visit_request=visit_request)
         return redirect("portal_schedule_book_confirm", slot_id=slot.pk)
 
@@ -290,8 +296,6 @@ def book(request):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def book_confirm(request, slot_id):
-    from apps.scheduling.exceptions import HoldExpired
-
     patient = request.patient
     hold = _holds(request).get(str(slot_id))
     back = reverse("portal_schedule_book")
@@ -300,32 +304,29 @@ def book_confirm(request, slot_id):
         if not form.is_valid():
             return redirect("portal_schedule_book_confirm", slot_id=slot_id)
         key = form.cleaned_data["idempotency_key"]
-        try:
-            # A repeated submit (double click, reload) returns the visit the first one made.
-            visit = services.visit_for_idempotency_key(patient=patient, key=key, slot=slot_id)
-            if visit is None:
-                if hold is None:
-                    raise HoldExpired()
-                visit_type = selectors.self_bookable_visit_types().filter(pk=hold["visit_type"]).first()
-                visit_request = _booking_request(request, hold["request"])
-                if visit_type is None:
-                    raise NotFound("That visit type cannot be booked online.")
-                visit = services.booking_confirm(patient=patient, slot=slot_id, hold_token=hold["token"],
-                                                 visit_type=visit_type, idempotency_key=key, request=visit_request,
-                                                 actor=request.user)
-        except DomainError as exc:
+
+        def refused(exc):
             title = "That time is no longer held for you" if exc.status_code == 409 else "This visit cannot be booked"
             return _problem(request, exc, title=title, back_url=back, back_label="Choose another time")
+
+        pages.on_error(request, refused)
+        # A repeated submit (double click, reload) returns the visit the first one made.
+        visit = services.visit_for_idempotency_key(patient=patient, key=key, slot=slot_id)
+        if visit is None:
+            if hold is None:
+                return refused(HoldExpired())
+            visit_type = selectors.self_bookable_visit_types().filter(pk=hold["visit_type"]).first()
+            visit_request = _booking_request(request, hold["request"])
+            if visit_type is None:
+                return refused(NotFound("That visit type cannot be booked online."))
+            visit = services.booking_confirm(patient=patient, slot=slot_id, hold_token=hold["token"],
+                                             visit_type=visit_type, idempotency_key=key, request=visit_request,
+                                             actor=request.user)
         messages.success(request, "Your visit is booked.")
         return redirect("portal_schedule_visit", visit_id=visit.pk)
 
-    try:
-        if hold is None:
-            raise NotFound()
-        slot = selectors.access_direct_hold_for_patient(patient, slot_id)
-        if str(slot.hold_token) != hold["token"] or slot.held_until <= timezone.now():
-            raise NotFound()
-    except NotFound:
+    slot = selectors.direct_hold_for_patient(request.user, slot_id, token=hold["token"]) if hold is not None else None
+    if slot is None:
         return _problem(request, HoldExpired(), title="This time is no longer held for you", back_url=back,
                         back_label="Choose another time")
     visit_type = selectors.self_bookable_visit_types().filter(pk=hold["visit_type"]).first()
@@ -339,10 +340,8 @@ def book_confirm(request, slot_id):
 def book_release(request, slot_id):
     hold = _holds(request).pop(str(slot_id), None)
     if hold is not None:
-        try:
-            services.booking_release(patient=request.patient, slot=slot_id, hold_token=hold["token"], actor=request.user)
-        except DomainError:
-            pass  # already gone: nothing to release
+        # False when the hold is already gone (expired, booked): nothing to release.
+        services.booking_release(patient=request.patient, slot=slot_id, hold_token=hold["token"], actor=request.user)
         request.session.modified = True
     messages.info(request, "The time was released.")
     return redirect("portal_schedule_book")
@@ -374,8 +373,6 @@ def _window_closed_page(request, visit, status):
 
 def _not_changeable(request, visit):
     """A visit that is not PLANNED (cancelled, done) cannot be moved or cancelled: 409."""
-    from apps.core.exceptions import InvalidTransition
-
     exc = InvalidTransition(f"This visit is {visit.get_status_display().lower()}; it cannot be changed.")
     return _problem(request, exc, title="This visit cannot be changed",
                     back_url=reverse("portal_schedule_visit", args=[visit.pk]), back_label="Back to the visit")
@@ -384,8 +381,6 @@ def _not_changeable(request, visit):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def visit_reschedule(request, visit_id):
-    from apps.scheduling.exceptions import CancellationWindowClosed
-
     visit = _visit_or_404(request, visit_id)
     record("read", visit, detail={"view": "portal_visit_reschedule"})
     now = timezone.now()
@@ -398,14 +393,16 @@ def visit_reschedule(request, visit_id):
         back = request.POST.get("back") or request.path
         if not back.startswith(request.path):
             back = request.path
-        try:
-            visit = services.visit_reschedule(visit=visit, new_slot=choice.cleaned_data["slot"], actor=request.user,
-                                              reason="Moved by the patient online")
-        except CancellationWindowClosed:
-            return _window_closed_page(request, visit, CancellationWindowClosed.status_code)
-        except DomainError as exc:
+
+        def refused(exc):
+            if isinstance(exc, CancellationWindowClosed):
+                return _window_closed_page(request, visit, exc.status_code)
             title = "That time was just taken" if exc.status_code == 409 else "The visit cannot move to that time"
             return _problem(request, exc, title=title, back_url=back, back_label="Choose another time")
+
+        pages.on_error(request, refused)
+        visit = services.visit_reschedule(visit=visit, new_slot=choice.cleaned_data["slot"], actor=request.user,
+                                          reason="Moved by the patient online")
         messages.success(request, "Your visit has moved.")
         return redirect("portal_schedule_visit", visit_id=visit.pk)
 
@@ -428,22 +425,21 @@ def visit_reschedule(request, visit_id):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def visit_cancel(request, visit_id):
-    from apps.scheduling.exceptions import CancellationWindowClosed
-
     visit = _visit_or_404(request, visit_id)
     record("read", visit, detail={"view": "portal_visit_cancel"})
     if visit.status != Visit.Status.PLANNED:
         return _not_changeable(request, visit)
     form = CancelVisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.visit_cancel(visit=visit, actor=request.user, reason=form.cleaned_data["reason"])
-        except CancellationWindowClosed:
-            # The domain's status for this rule (400): same as the API.
-            return _window_closed_page(request, visit, CancellationWindowClosed.status_code)
-        except DomainError as exc:
+        def refused(exc):
+            if isinstance(exc, CancellationWindowClosed):
+                # The domain's status for this rule (400): same as the API.
+                return _window_closed_page(request, visit, exc.status_code)
             return _problem(request, exc, title="This visit cannot be cancelled",
                             back_url=reverse("portal_schedule_visit", args=[visit.pk]), back_label="Back to the visit")
+
+        pages.on_error(request, refused)
+        services.visit_cancel(visit=visit, actor=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, "Your visit was cancelled.")
         return redirect("portal_schedule")
     if not _change_allowed(visit, timezone.now()):

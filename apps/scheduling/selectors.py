@@ -1,19 +1,27 @@
-"""Reads for scheduling. Access checks for this app live here (access_*): missing and
-not-yours answer alike (NotFound). Pages and the API record PHI reads with audit.record*."""
+"""Reads for scheduling. Access checks for this app live here (access_*), through core's access
+layer (apps/core/access.py, rules in apps/scheduling/rules.py): missing and not-yours answer
+alike (NotFound); staff without the permission get PermissionDenied. Pages and the API record
+PHI reads with audit.record*."""
 import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Prefetch, Q
 from django.utils import timezone
 
-from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core import access
+from apps.core.exceptions import NotFound
 from apps.core.lookups import get_or_not_found
 from apps.scheduling.models import Mode, Provider, Severity, TriageRule, Visit, VisitRequest, VisitSlot, VisitType
 
 STAFF_ALERT_ROLES = ("front_desk", "nurse", "provider")
 SCHEDULING_DESK_ROLES = ("front_desk", "nurse")
+
+# What each page and answer shows of a request, a visit, a slot: loaded with the row.
+REQUEST_RELATED = ("patient", "visit_type", "location")
+VISIT_RELATED = ("patient", "slot", "provider__user", "visit_type", "location")
+SLOT_RELATED = ("provider__user", "location")
 
 
 def _get_or_404(qs, pk):
@@ -21,42 +29,66 @@ def _get_or_404(qs, pk):
 
 
 # --- access ---------------------------------------------------------------------------------
+# Portal pages ask *_for_patient (the signed-in patient's own rows; staff and anyone else:
+# NotFound), staff pages *_for_staff (staff with the action's permission; anyone else:
+# NotFound), the API access_*(actor, id, action) with a user or an API key.
 
-def _patient_of(user):
-    from apps.patients.selectors import access_patient_for_user
-
-    return access_patient_for_user(user)
-
-
-def _require_staff(user, perm):
-    if not (user.is_authenticated and user.is_clinic_staff):
+def _for_patient(user, queryset, pk):
+    if access.patient_of(user) is None:
         raise NotFound()
-    if perm and not user.has_perm(perm):
-        raise PermissionDenied()
+    return access.get(user, queryset, pk, access.VIEW)
+
+
+def _for_staff(user, queryset, pk, action):
+    if not access.is_staff(user):
+        raise NotFound()
+    return access.get(user, queryset, pk, action)
 
 
 def access_visit_request_for_patient(user, request_id):
-    patient = _patient_of(user)
-    return _get_or_404(VisitRequest.objects.filter(patient=patient).select_related("patient"), request_id)
+    return _for_patient(user, VisitRequest.objects.select_related("patient"), request_id)
 
 
-def access_visit_request_for_staff(user, request_id, *, perm="scheduling.view_visitrequest"):
-    _require_staff(user, perm)
-    return _get_or_404(VisitRequest.objects.select_related("patient", "visit_type", "location"), request_id)
+def access_visit_request_for_staff(user, request_id, *, action=access.VIEW):
+    return _for_staff(user, VisitRequest.objects.select_related(*REQUEST_RELATED), request_id, action)
 
 
 def access_visit_for_patient(user, visit_id):
-    patient = _patient_of(user)
-    return _get_or_404(Visit.objects.filter(patient=patient).select_related("slot", "provider__user", "visit_type", "location"), visit_id)
+    return _for_patient(user, Visit.objects.select_related("slot", "provider__user", "visit_type", "location"), visit_id)
 
 
-def access_visit_for_staff(user, visit_id, *, perm="scheduling.view_visit"):
-    _require_staff(user, perm)
-    return _get_or_404(Visit.objects.select_related("patient", "slot", "provider__user", "visit_type", "location"), visit_id)
+def access_visit_for_staff(user, visit_id, *, action=access.VIEW):
+    return _for_staff(user, Visit.objects.select_related(*VISIT_RELATED), visit_id, action)
 
 
-def access_slot(slot_id):
-    return _get_or_404(VisitSlot.objects.select_related("provider__user", "location"), slot_id)
+def access_slot(actor, slot_id, action=access.VIEW):
+    """A slot by id for anyone its rule lets look it up: any patient (to book it), staff and
+    keys by permission and scope (changing one: action CHANGE)."""
+    return access.get(actor, VisitSlot.objects.select_related(*SLOT_RELATED), slot_id, action)
+
+
+def access_visit_request(actor, request_id, action=access.VIEW):
+    """A request by id for the API: staff by the action's permission, keys by its scope."""
+    return access.get(actor, VisitRequest.objects.select_related(*REQUEST_RELATED), request_id, action)
+
+
+def access_visit(actor, visit_id, action=access.VIEW):
+    """A visit by id for the API: staff by the action's permission, keys by its scope."""
+    return access.get(actor, Visit.objects.select_related("patient", "provider__user", "visit_type", "location"),
+                      visit_id, action)
+
+
+def direct_hold_for_patient(user, slot_id, *, token, now=None):
+    """The slot the user's patient holds while confirming a direct booking, with this hold
+    token and still before its deadline; None otherwise (expired, released, booked, someone
+    else's)."""
+    patient = access.patient_of(user)
+    if patient is None:
+        return None
+    now = now or timezone.now()
+    held = VisitSlot.objects.held().filter(hold_kind=VisitSlot.HoldKind.DIRECT, held_for_patient=patient,
+                                           hold_token=token, held_until__gt=now)
+    return access.scope(user, held.select_related(*SLOT_RELATED)).filter(pk=slot_id).first()
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -331,8 +363,6 @@ def portal_past_visits(patient, *, now=None):
 def portal_open_requests(patient, *, limit=50):
     """The patient's open requests, newest first, each with `offered_slots` (the slots held
     for it, soonest first). Two queries whatever the number of requests and slots."""
-    from django.db.models import Prefetch
-
     held = VisitSlot.objects.held().select_related("provider__user", "location").order_by("start", "pk")
     return list(
         VisitRequest.objects.for_patient(patient).open()
@@ -349,8 +379,6 @@ def patient_has_open_emergency(patient):
 
 def self_bookable_visit_types():
     """Visit types a patient may book themselves that an active provider offers."""
-    from apps.scheduling.models import VisitType
-
     return VisitType.objects.filter(is_active=True, self_bookable=True, providers__is_active=True).distinct().order_by("name")
 
 
@@ -387,15 +415,6 @@ def next_free_slot(*, after_day, visit_type, provider=None, exclude_slot_id=None
     return None
 
 
-def access_direct_hold_for_patient(patient, slot_id):
-    """A slot this patient holds while confirming a direct booking (NotFound otherwise)."""
-    return _get_or_404(
-        VisitSlot.objects.held().filter(hold_kind=VisitSlot.HoldKind.DIRECT, held_for_patient=patient)
-        .select_related("provider__user", "location"),
-        slot_id,
-    )
-
-
 def visit_change_deadline(visit):
     """Until when the patient may cancel or move `visit` online: the cancellation window
     (SCHEDULING_CANCELLATION_WINDOW_HOURS) before its start. Display only; visit_cancel and
@@ -418,7 +437,8 @@ def visit_type_list():
 
 
 def slot_get(slot_id):
-    return access_slot(slot_id)
+    """A slot for an answer, once access was checked (access_slot)."""
+    return _get_or_404(VisitSlot.objects.select_related(*SLOT_RELATED), slot_id)
 
 
 def slot_search(*, start, end, provider=None, visit_type=None, mode=None, location=None, now=None):
@@ -454,8 +474,8 @@ def visit_request_list(*, status=None, severity=None, request_type=None, patient
 
 
 def visit_request_get(request_id):
-    """For staff and integrators (the API's access rules are checked by its permission class)."""
-    return _get_or_404(VisitRequest.objects.select_related("patient", "visit_type", "location"), request_id)
+    """A request for an answer, once access was checked (access_visit_request)."""
+    return _get_or_404(VisitRequest.objects.select_related(*REQUEST_RELATED), request_id)
 
 
 def visit_list(*, patient=None, provider=None, day=None, tz=None):
@@ -473,6 +493,7 @@ def visit_list(*, patient=None, provider=None, day=None, tz=None):
 
 
 def visit_get(visit_id):
+    """A visit for an answer, once access was checked (access_visit)."""
     return _get_or_404(Visit.objects.select_related("patient", "provider__user", "visit_type", "location"), visit_id)
 
 

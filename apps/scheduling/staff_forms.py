@@ -1,5 +1,5 @@
 """Forms of the staff scheduling pages. They parse input only; every rule lives in the
-services, whose errors the views put back on these forms (apply_domain_error)."""
+services, whose errors the views put back on these forms (core.pages.form_error)."""
 import datetime
 import uuid
 
@@ -7,22 +7,10 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from apps.core.exceptions import DomainError, ValidationFailed
 from apps.scheduling.models import Location, Provider, Severity, VisitType
 from apps.scheduling.services.requests import MAX_OFFERED_SLOTS
 
 SEVERITY_CHOICES = [(s.value, s.label) for s in (Severity.RED, Severity.ORANGE, Severity.YELLOW, Severity.GREEN)]
-
-
-def apply_domain_error(form, exc: DomainError):
-    """Put a service's refusal on the form: field errors on their fields (unknown fields at
-    the top), anything else as a non-field error that names the status the page answers."""
-    if isinstance(exc, ValidationFailed):
-        for field, messages in exc.extra.get("fields", {}).items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-        return
-    form.add_error(None, f"{exc.message} ({exc.status_code} {exc.code})")
 
 
 class UUIDChoiceField(forms.MultipleChoiceField):

@@ -2,8 +2,11 @@
 override, provider review, offers, walk-in assignment, cancel), the ORANGE review queue, a
 provider's day, the front desk's today, a visit's page (lifecycle, cancel, reschedule) and
 slot blocking. Views parse input, call a selector or a service, and render; a service's
-refusal becomes a form error and the page answers with the refusal's status code. Every page
-that shows patient data writes audit read rows (record_many for lists)."""
+refusal becomes a form error (or the page's error line) and the page answers with the
+refusal's status code: each view says how before it calls the service (core.pages.on_error)
+and core's DomainErrorMiddleware draws it. A request or visit that does not exist is the 404
+page; staff without the permission get the 403 page. Every page that shows patient data writes
+audit read rows (record_many for lists)."""
 import datetime
 
 from django.contrib import messages
@@ -16,13 +19,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
+from apps.core import access, pages
 from apps.core.decorators import staff_required
-from apps.core.exceptions import DomainError, NotFound
+from apps.core.exceptions import DomainError, ValidationFailed
 from apps.scheduling import selectors, services
 from apps.scheduling.models import Severity, Visit, VisitRequest, VisitSlot
 from apps.scheduling.staff_forms import (
     AssignForm, DayScheduleForm, FrontDeskForm, OfferForm, OverrideSeverityForm, ReasonForm, RescheduleForm,
-    ReviewForm, SlotActionForm, TriageForm, apply_domain_error,
+    ReviewForm, SlotActionForm, TriageForm,
 )
 
 PAGE_SIZE = 50
@@ -31,11 +35,16 @@ S = VisitRequest.Status
 V = Visit.Status
 
 
-def _get(access, *args, **kwargs):
-    try:
-        return access(*args, **kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message)
+def _with_status(exc):
+    """A refusal as staff pages show it: its message with the status and code the page answers,
+    "That time is no longer available. (409 slot_unavailable)"."""
+    return f"{exc.message} ({exc.status_code} {exc.code})"
+
+
+def _form_error(form, exc):
+    """core.pages.form_error, with the status and code after a non-field refusal (field errors
+    go on their fields as they are)."""
+    pages.form_error(form, exc if isinstance(exc, ValidationFailed) else DomainError(_with_status(exc), code=exc.code))
 
 
 def _next_url(request, default):
@@ -130,23 +139,25 @@ def _render_request(request, vr, *, bound=None, status=200):
 @staff_required("scheduling.view_visitrequest")
 @require_GET
 def request_detail(request, request_id):
-    vr = _get(selectors.access_visit_request_for_staff, request.user, request_id)
+    vr = selectors.access_visit_request_for_staff(request.user, request_id)
     return _render_request(request, vr)
 
 
 def _request_action(request, request_id, *, name, make_form, act, success):
     """POST one action form for a request: invalid input 400, a service refusal answers with
     its own status (RED 400, review required 409, slot taken 409, not a provider 403)."""
-    vr = _get(selectors.access_visit_request_for_staff, request.user, request_id)
+    vr = selectors.access_visit_request_for_staff(request.user, request_id)
     form = make_form(vr)
     if not form.is_valid():
         return _render_request(request, vr, bound={name: form}, status=400)
-    try:
-        result = act(vr, form)
-    except DomainError as exc:
-        apply_domain_error(form, exc)
+
+    def refused(exc):
+        _form_error(form, exc)
         vr.refresh_from_db()
         return _render_request(request, vr, bound={name: form}, status=exc.status_code)
+
+    pages.on_error(request, refused)
+    result = act(vr, form)
     messages.success(request, success)
     if isinstance(result, Visit):
         return redirect("staff_scheduling_visit", visit_id=result.pk)
@@ -268,17 +279,20 @@ def day_schedule(request):
 
 
 def _slot_action(request, slot_id, *, act, success):
-    slot = _get(selectors.access_slot, slot_id)
+    slot = selectors.access_slot(request.user, slot_id, access.CHANGE)
     form = SlotActionForm(request.POST)
     form.is_valid()
     default = reverse("staff_scheduling_day") + "?" + f"provider={slot.provider_id}&date={slot.local_start().date().isoformat()}"
-    try:
-        act(slot, form.cleaned_data.get("reason", ""))
-    except DomainError as exc:
+
+    def refused(exc):
+        # The provider's day again, on the slot's date, with the refusal on top.
         request.GET = request.GET.copy()
         request.GET.update({"provider": str(slot.provider_id), "date": slot.local_start().date().isoformat()})
-        context = _day_context(request, error=f"{exc.message} ({exc.status_code} {exc.code})")
+        context = _day_context(request, error=_with_status(exc))
         return render(request, "scheduling/staff/day.html", context, status=exc.status_code)
+
+    pages.on_error(request, refused)
+    act(slot, form.cleaned_data.get("reason", ""))
     messages.success(request, success)
     return redirect(_next_url(request, default))
 
@@ -339,7 +353,7 @@ def _render_visit(request, visit, *, cancel_form=None, error=None, status=200):
 @staff_required("scheduling.view_visit")
 @require_GET
 def visit_detail(request, visit_id):
-    visit = _get(selectors.access_visit_for_staff, request.user, visit_id)
+    visit = selectors.access_visit_for_staff(request.user, visit_id)
     return _render_visit(request, visit)
 
 
@@ -356,13 +370,15 @@ VISIT_ACTIONS = {
 def visit_action(request, visit_id, action):
     if action not in VISIT_ACTIONS:
         raise Http404()
-    visit = _get(selectors.access_visit_for_staff, request.user, visit_id)
+    visit = selectors.access_visit_for_staff(request.user, visit_id, action=access.CHANGE)
     service, success = VISIT_ACTIONS[action]
-    try:
-        service(visit=visit, actor=request.user)
-    except DomainError as exc:
+
+    def refused(exc):
         visit.refresh_from_db()
-        return _render_visit(request, visit, error=f"{exc.message} ({exc.status_code} {exc.code})", status=exc.status_code)
+        return _render_visit(request, visit, error=_with_status(exc), status=exc.status_code)
+
+    pages.on_error(request, refused)
+    service(visit=visit, actor=request.user)
     messages.success(request, success)
     return redirect(_next_url(request, reverse("staff_scheduling_visit", args=[visit.pk])))
 
@@ -370,16 +386,20 @@ def visit_action(request, visit_id, action):
 @staff_required("scheduling.change_visit")
 @require_POST
 def visit_cancel(request, visit_id):
-    visit = _get(selectors.access_visit_for_staff, request.user, visit_id)
+    visit = selectors.access_visit_for_staff(request.user, visit_id, action=access.CHANGE)
     form = ReasonForm(request.POST, prefix="cancel")
     if not form.is_valid():
         return _render_visit(request, visit, cancel_form=form, status=400)
-    try:
-        visit = services.visit_cancel(visit=visit, actor=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        apply_domain_error(form, exc)
+
+    def refused(exc):
+        _form_error(form, exc)
         visit.refresh_from_db()
-        return _render_visit(request, visit, cancel_form=form, status=exc.status_code)
+        # The cancel form is shown only while the visit is PLANNED: otherwise the refusal goes on top.
+        error = None if visit.status == V.PLANNED else _with_status(exc)
+        return _render_visit(request, visit, cancel_form=form, error=error, status=exc.status_code)
+
+    pages.on_error(request, refused)
+    visit = services.visit_cancel(visit=visit, actor=request.user, reason=form.cleaned_data["reason"])
     if visit.late_cancel:
         messages.warning(request, "Visit cancelled. It was inside the cancellation window and is recorded as a late cancel.")
     else:
@@ -390,22 +410,23 @@ def visit_cancel(request, visit_id):
 @staff_required("scheduling.change_visit")
 @require_http_methods(["GET", "POST"])
 def visit_reschedule(request, visit_id):
-    visit = _get(selectors.access_visit_for_staff, request.user, visit_id)
+    visit = selectors.access_visit_for_staff(request.user, visit_id, action=access.CHANGE)
     options = selectors.reschedule_options(visit)
     form = RescheduleForm(request.POST or None, options=options)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.visit_reschedule(visit=visit, new_slot=form.cleaned_data["slot"], actor=request.user,
-                                          reason=form.cleaned_data["reason"])
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-                status = exc.status_code
-            else:
-                messages.success(request, "Visit moved; the patient has been notified.")
-                return redirect("staff_scheduling_visit", visit_id=visit.pk)
+    if request.method == "POST" and form.is_valid():
+        def refused(exc):
+            _form_error(form, exc)
+            return _reschedule_page(request, visit, form, options, exc.status_code)
+
+        pages.on_error(request, refused)
+        services.visit_reschedule(visit=visit, new_slot=form.cleaned_data["slot"], actor=request.user,
+                                  reason=form.cleaned_data["reason"])
+        messages.success(request, "Visit moved; the patient has been notified.")
+        return redirect("staff_scheduling_visit", visit_id=visit.pk)
+    return _reschedule_page(request, visit, form, options, 400 if request.method == "POST" else 200)
+
+
+def _reschedule_page(request, visit, form, options, status):
     record("read", visit, detail={"view": "staff_visit_reschedule"})
     return render(request, "scheduling/staff/visit_reschedule.html", {"visit": visit, "form": form, "options": options},
                   status=status)

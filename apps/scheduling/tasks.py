@@ -3,6 +3,7 @@ written into django-celery-beat by `manage.py sync_periodic_tasks`."""
 from celery import shared_task
 
 from apps.core.periodic import Periodic
+from apps.scheduling import services
 
 PERIODIC_TASKS = [
     Periodic(name="scheduling.expire_holds", task="scheduling.expire_holds", every_seconds=60),
@@ -14,23 +15,17 @@ PERIODIC_TASKS = [
 @shared_task(name="scheduling.expire_holds", time_limit=120, soft_time_limit=100)
 def expire_holds():
     """Release expired offers and holds (conditional UPDATEs: safe with several workers)."""
-    from apps.scheduling.services import offers_expire
-
-    return offers_expire()
+    return services.offers_expire()
 
 
 @shared_task(name="scheduling.remind_expiring_offers", time_limit=120, soft_time_limit=100)
 def remind_expiring_offers():
-    from apps.scheduling.services import offers_remind_expiring
-
-    return offers_remind_expiring()
+    return services.offers_remind_expiring()
 
 
 @shared_task(name="scheduling.generate_slots", time_limit=1800, soft_time_limit=1700)
 def generate_slots(days=None):
     """Nightly: extend the slot horizon and retire FREE slots availability no longer produces
     (idempotent)."""
-    from apps.scheduling.services import slots_generate
-
-    result = slots_generate(days=days)
+    result = services.slots_generate(days=days)
     return {"created": result.created, "blocked": result.blocked, "retired": result.retired}

@@ -1,9 +1,13 @@
 import datetime
+import importlib
 from unittest import mock
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
+from apps.messaging.models import Notification
+from apps.scheduling.models import TriageQuestion, TriageRule
 from tests.scheduling.factories import (
     LocationFactory, ProviderFactory, SlotFactory, VisitRequestFactory, VisitTypeFactory,
 )
@@ -52,8 +56,6 @@ def make_request(patient, visit_type):
 @pytest.fixture
 def notifications():
     """notifications(user) -> list of kinds notified to user, oldest first."""
-    from apps.messaging.models import Notification
-
     def kinds(user):
         return list(Notification.objects.filter(recipient=user).order_by("created_at", "id").values_list("kind", flat=True))
 
@@ -63,12 +65,6 @@ def notifications():
 @pytest.fixture
 def default_triage_questions(db):
     """The data migration's portal questions (0007), loaded again when a flush removed them."""
-    import importlib
-
-    from django.apps import apps as django_apps
-
-    from apps.scheduling.models import TriageQuestion
-
     if not TriageQuestion.objects.exists():
         importlib.import_module("apps.scheduling.migrations.0007_default_triage_questions").load(django_apps, None)
     return TriageQuestion.objects.all()
@@ -79,12 +75,6 @@ def default_triage_rules(db, default_triage_questions):
     """The data migration's rules (and the questions they read). Transactional tests (the race
     tests) flush tables, which removes migration data for later tests with --reuse-db; load them
     again when missing."""
-    import importlib
-
-    from django.apps import apps as django_apps
-
-    from apps.scheduling.models import TriageRule
-
     if not TriageRule.objects.exists():
         importlib.import_module("apps.scheduling.migrations.0003_default_triage_rules").load(django_apps, None)
     return TriageRule.objects.all()

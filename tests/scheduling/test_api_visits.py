@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.audit.models import AccessLog
+from apps.scheduling import services
 from apps.scheduling.models import Visit, VisitEvent, VisitSlot
 from tests.factories import PortalPatientFactory
 from tests.scheduling.api_support import API, assert_error, book, count_queries, desk, integrator, random_id  # noqa: F401
@@ -357,8 +358,6 @@ def test_reschedule_without_a_slot_is_400(integrator, make_slot, book, body):
 
 
 def test_held_slots_are_not_offered_for_booking(integrator, patient, make_slot, visit_type, make_request, front_desk):
-    from apps.scheduling import services
-
     slot = make_slot()
     services.visit_request_offer_slots(request=make_request(patient=PortalPatientFactory()), slots=[slot], actor=front_desk)
 

@@ -8,11 +8,12 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from apps.core.exceptions import PermissionDenied
+from apps.core.demo import seed_demo
 from apps.messaging.delivery import outbox_claim_due, outbox_send_claimed
 from apps.messaging.models import Channel, Notification, OutboundMessage, SmsOutboxEntry
 from apps.scheduling import services
-from apps.scheduling.exceptions import EmergencyCareRequired, ReviewRequired
+from apps.scheduling.demo import seed_upcoming_visit
+from apps.scheduling.exceptions import EmergencyCareRequired, NotAllowed, ReviewRequired
 from apps.scheduling.models import Mode, Severity, Visit, VisitRequest, VisitSlot
 from apps.scheduling.services._common import local_text
 from apps.scheduling.services._notices import notify_visit_booked, reminders_sync
@@ -328,9 +329,9 @@ def staff_only(provider):
 
 
 def test_a_patient_cannot_book_a_staff_only_type_themselves(patient, make_slot, staff_only):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.booking_create(patient=patient, slot=make_slot(), visit_type=staff_only, actor=patient.user)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.visit_book_for_patient(patient=patient, slot=make_slot(80), visit_type=staff_only, actor=patient.user)
 
 
@@ -411,8 +412,6 @@ def test_the_demo_books_a_visit_whose_reminder_reaches_the_local_sms_outbox(db, 
     """seed_demo books patient@clinic.test about 2.5 h ahead when the clinic is open (the next
     free slot otherwise); the worker's delivery run then puts the notice in the local SMS
     outbox at once and the 2 h reminder at its time."""
-    from apps.core.demo import seed_demo
-
     settings.MESSAGING_SMS_BACKEND = ""  # no Twilio credentials: the local outbox
     seed_demo()
     seed_demo()  # idempotent: still one visit
@@ -427,9 +426,6 @@ def test_the_demo_books_a_visit_whose_reminder_reaches_the_local_sms_outbox(db, 
 
 
 def test_during_clinic_hours_the_demo_visit_is_two_and_a_half_hours_ahead(db):
-    from apps.core.demo import seed_demo
-    from apps.scheduling.demo import seed_upcoming_visit
-
     seed_demo()
     # A weekday morning next week, 10:00 in the clinic's timezone: Dr. Shah works 08:00-17:00.
     local = timezone.now().astimezone(NY) + datetime.timedelta(days=7)

@@ -8,6 +8,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from apps.scheduling import consumers
 from apps.scheduling.events import BATCH_TYPE, BOARD_GROUP, location_queue_group, publish_board
 from tests.scheduling.api_support import book  # noqa: F401
 from tests.scheduling.test_consumers_board import connected
@@ -75,8 +76,6 @@ def test_an_event_of_a_rolled_back_savepoint_is_dropped_and_autocommit_sends_at_
 
 @pytest.mark.django_db(transaction=True)
 def test_the_board_forwards_a_batch_as_frames_after_one_access_check(front_desk):
-    from apps.scheduling import consumers
-
     cookie = session_cookie(front_desk)
     start = datetime.datetime(2030, 1, 1, 10, tzinfo=datetime.timezone.utc).isoformat()
     batch = {"type": BATCH_TYPE, "events": [

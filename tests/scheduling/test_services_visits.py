@@ -4,10 +4,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from apps.core.exceptions import InvalidTransition, NotFound, PermissionDenied
+from apps.core.exceptions import InvalidTransition, NotFound
 from apps.scheduling import services
 from apps.scheduling.exceptions import (
-    CancellationWindowClosed, EmergencyCareRequired, HoldExpired, IdempotencyKeyReused, SlotUnavailable,
+    CancellationWindowClosed, EmergencyCareRequired, HoldExpired, IdempotencyKeyReused, NotAllowed, SlotUnavailable,
 )
 from apps.scheduling.models import Severity, Visit, VisitRequest, VisitSlot
 from apps.scheduling.selectors import attendance_counts, slots_with_two_active_visits
@@ -92,13 +92,13 @@ def test_release_frees_the_hold(make_slot, patient, visit_type):
 def test_only_self_bookable_types(make_slot, patient, provider):
     staff_only = VisitTypeFactory(self_bookable=False)
     provider.visit_types.add(staff_only)
-    with pytest.raises(PermissionDenied) as info:
+    with pytest.raises(NotAllowed) as info:
         services.booking_create(patient=patient, slot=make_slot(), visit_type=staff_only)
     assert info.value.code == "not_self_bookable"
 
 
 @pytest.mark.parametrize("severity,error", [
-    (Severity.RED, EmergencyCareRequired), (Severity.ORANGE, PermissionDenied), (Severity.YELLOW, PermissionDenied),
+    (Severity.RED, EmergencyCareRequired), (Severity.ORANGE, NotAllowed), (Severity.YELLOW, NotAllowed),
 ])
 def test_only_green_requests_self_book(make_slot, make_request, patient, visit_type, severity, error):
     request = make_request(severity=severity, reviewed_at=timezone.now())

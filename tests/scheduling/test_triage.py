@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from apps.core.exceptions import PermissionDenied, ValidationFailed
+from apps.core.exceptions import ValidationFailed
 from apps.scheduling import services
-from apps.scheduling.exceptions import EmergencyCareRequired, ReviewRequired
+from apps.scheduling.exceptions import EmergencyCareRequired, NotAllowed, ReviewRequired
 from apps.scheduling.models import RequestEvent, Severity, TriageRule, VisitRequest
 from apps.scheduling.selectors import active_triage_rules
 from apps.scheduling.triage import EMERGENCY_INSTRUCTIONS, age_in_months, evaluate
@@ -154,7 +154,7 @@ def test_triage_with_override_and_visit_type(patient, nurse, visit_type):
 
 def test_only_a_provider_can_review(patient, nurse):
     request = services.visit_request_create(patient=patient, symptoms=["severe pain"]).request
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.visit_request_review(request=request, actor=nurse, note="ok")
 
 

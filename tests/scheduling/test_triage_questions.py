@@ -152,10 +152,16 @@ def test_question_keys_are_lower_snake_case_and_not_built_in(client_for, clinic_
 
 
 def test_the_admin_pages_render(client_for, clinic_admin):
+    TriageQuestion.objects.create(key="recent_travel", text="Have you travelled abroad in the last month?")
     client = client_for(clinic_admin)
 
-    assert client.get(reverse("admin:scheduling_triagequestion_changelist")).status_code == 200
-    assert client.get(reverse("admin:scheduling_triagequestion_add")).status_code == 200
+    listing = client.get(reverse("admin:scheduling_triagequestion_changelist"))
+    adding = client.get(reverse("admin:scheduling_triagequestion_add"))
+
+    assert listing.status_code == 200
+    assert "Have you travelled abroad in the last month?" in listing.content.decode()
+    assert adding.status_code == 200
+    assert "<h1>Add triage question</h1>" in adding.content.decode()
 
 
 def test_the_request_page_costs_the_same_queries_whatever_the_number_of_questions(client_for, patient):

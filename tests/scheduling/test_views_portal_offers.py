@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from apps.audit.models import AccessLog
+from apps.messaging.models import Notification
 from apps.scheduling import services
 from apps.scheduling.models import Visit, VisitRequest, VisitSlot
 from tests.scheduling.portal_support import STAFF_ROLES, offer
@@ -143,8 +144,6 @@ def test_a_slot_that_was_not_offered_is_refused(client_for, patient, offered, ma
 
 
 def test_the_offer_and_booking_notifications_link_to_these_pages(client_for, patient, offered):
-    from apps.messaging.models import Notification
-
     request, slots = offered
     client = client_for(patient.user)
     client.post(url(request), {"action": "accept", "slot": slots[0].pk})

@@ -175,6 +175,10 @@ def test_a_cancelled_visit_cannot_be_cancelled_or_moved_again(client_for, patien
     services.visit_cancel(visit=visit, actor=patient.user)
     client = client_for(patient.user)
 
-    assert client.post(detail(visit) + "cancel/", {}).status_code == 409
-    assert client.get(detail(visit) + "reschedule/").status_code == 409
-    assert client.get(detail(visit)).status_code == 200
+    cancel, move, page = client.post(detail(visit) + "cancel/", {}), client.get(detail(visit) + "reschedule/"), client.get(detail(visit))
+
+    assert (cancel.status_code, move.status_code) == (409, 409)
+    for refused in (cancel, move):
+        assert "This visit is cancelled; it cannot be changed." in refused.content.decode()
+    assert page.status_code == 200
+    assert "Cancelled" in page.content.decode() and "Need to change it?" not in page.content.decode()

@@ -26,7 +26,9 @@ def test_board_url_is_the_named_one():
 def test_the_section_address_opens_the_board(client_for, front_desk):
     response = client_for(front_desk).get("/staff/scheduling/")
     assert (response.status_code, response["Location"]) == (302, BOARD)
-    assert client_for(front_desk).get("/staff/scheduling/", follow=True).status_code == 200
+    board = client_for(front_desk).get("/staff/scheduling/", follow=True)
+    assert board.status_code == 200
+    assert "<h1>Visit requests</h1>" in board.content.decode()
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -50,7 +52,12 @@ def test_staff_without_a_verified_second_factor_are_sent_to_mfa(client_for, fron
 ])
 def test_board_is_open_to_roles_that_view_visit_requests(request, client_for, role, status):
     user = request.getfixturevalue(role)
-    assert client_for(user).get(BOARD).status_code == status
+
+    response = client_for(user).get(BOARD)
+
+    assert response.status_code == status
+    heading = "<h1>Visit requests</h1>" if status == 200 else "<h1>You can't open this page</h1>"
+    assert heading in response.content.decode()
 
 
 @pytest.mark.parametrize("role", ["front_desk", "nurse", "billing_user"])

@@ -47,7 +47,9 @@ def test_day_schedule_permissions(client, client_for, patient, front_desk, nurse
     assert_mfa_redirect(client_for(front_desk, verified=False).get(DAY))
     assert client_for(billing_user).get(DAY).status_code == 403
     for user in (front_desk, nurse, provider_user):
-        assert client_for(user).get(DAY).status_code == 200
+        response = client_for(user).get(DAY)
+        assert response.status_code == 200
+        assert f"{timezone.localdate():%A}" in response.content.decode()  # the day shown: today
 
 
 def test_day_schedule_shows_slots_with_status_and_visits_with_patient_names(client_for, front_desk, provider, location,
@@ -192,6 +194,9 @@ def test_cancelling_a_checked_in_visit_is_409(client_for, front_desk, todays_vis
     client.post(visit_url(todays_visit, "check-in"))
     response = client.post(visit_url(todays_visit, "cancel"), {"cancel-reason": "x"})
     assert response.status_code == 409
+    assert "A visit cannot go from CHECKED_IN to CANCELLED. (409 invalid_transition)" in response.content.decode()
+    todays_visit.refresh_from_db()
+    assert todays_visit.status == V.CHECKED_IN
 
 
 def test_visit_page_permissions_and_audit(client, client_for, patient, billing_user, front_desk, todays_visit):

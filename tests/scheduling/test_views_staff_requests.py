@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.audit.models import AccessLog
 from apps.scheduling.models import RequestEvent, Severity, Visit, VisitRequest, VisitSlot
+from tests.scheduling.factories import ProviderFactory
 from tests.scheduling.staff_pages import assert_login_redirect, assert_mfa_redirect, assert_portal_redirect
 
 S = VisitRequest.Status
@@ -38,7 +39,9 @@ def test_request_page_permissions(client, client_for, patient, front_desk, billi
     assert_portal_redirect(client_for(patient.user).get(url(triaged)))
     assert_mfa_redirect(client_for(front_desk, verified=False).get(url(triaged)))
     assert client_for(billing_user).get(url(triaged)).status_code == 403
-    assert client_for(front_desk).get(url(triaged)).status_code == 200
+    page = client_for(front_desk).get(url(triaged))
+    assert page.status_code == 200
+    assert f"Scheduled request · {triaged.patient.display_name}" in page.content.decode()
 
 
 def test_request_page_logs_the_read_and_shows_the_patient(client_for, front_desk, triaged):
@@ -239,8 +242,6 @@ def test_assigning_a_red_walk_in_is_refused_with_400(client_for, front_desk, mak
 
 
 def test_assigning_a_provider_who_does_not_offer_the_type_is_400(client_for, front_desk, walk_in, visit_type):
-    from tests.scheduling.factories import ProviderFactory
-
     other = ProviderFactory()
     response = client_for(front_desk).post(url(walk_in, "assign"), {"provider": other.pk, "visit_type": visit_type.pk})
     assert response.status_code == 400

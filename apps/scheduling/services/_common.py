@@ -1,4 +1,5 @@
-"""Helpers shared by the scheduling services: locked transitions with their event rows,
+"""Helpers shared by the scheduling services: the moves of slots, requests and visits (thin
+wrappers over core's transition helper that also tell the staff board), the scheduling rules,
 notifications, settings."""
 import datetime
 import uuid
@@ -6,15 +7,14 @@ import uuid
 from django.conf import settings
 from django.utils import timezone
 
-from apps.audit.services import record
-from apps.core.exceptions import DomainError, InvalidTransition, NotFound
+from apps.core.exceptions import DomainError
+from apps.core.timezones import zone_for
+from apps.core.transitions import transition
 from apps.messaging.models import Channel
 from apps.messaging.services import message_enqueue, notify, notify_many
 from apps.scheduling import events
 from apps.scheduling.exceptions import EmergencyCareRequired, ReviewRequired
-from apps.scheduling.models import (
-    Mode, RequestEvent, Severity, SlotEvent, Visit, VisitEvent, VisitRequest, VisitSlot,
-)
+from apps.scheduling.models import Mode, Severity, VisitSlot
 from apps.scheduling.selectors import SCHEDULING_DESK_ROLES, staff_users
 
 
@@ -35,48 +35,24 @@ def is_staff_actor(actor):
     return bool(actor is not None and getattr(actor, "is_staff", False))
 
 
-# --- locking --------------------------------------------------------------------------------
-
-def lock(model, pk, *, error=NotFound, related=()):
-    """The row with `pk`, locked until the transaction ends (select_for_update). `related`:
-    select_related() paths loaded with it in the same query; only the row itself is locked
-    (FOR UPDATE OF the model's table), not the joined rows."""
-    try:
-        if related:
-            qs = model.objects.select_for_update(of=("self",)).select_related(*related)
-        else:
-            qs = model.objects.select_for_update()
-        return qs.get(pk=getattr(pk, "pk", pk))
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise error()
-
-
-def check_transition(model, current, target, what):
-    if target not in model.TRANSITIONS.get(current, set()):
-        raise InvalidTransition(
-            f"A {what} cannot go from {current} to {target}.", extra={"from": current, "to": target}
-        )
-
-
-# --- transitions (caller holds the row lock) ------------------------------------------------
-
-_HOLD_FIELDS = ["hold_kind", "held_for_request", "held_for_patient", "held_until", "hold_token"]
-
+# --- moves (the caller holds the row lock: core.transitions.lock) ----------------------------
+# Each goes through apps.core.transitions.transition (the table, the save, the event row and,
+# for requests and visits, the audit entry) and then publishes to the staff board, after
+# commit (apps/scheduling/events.py): scheduling keeps its publish calls in the services, next
+# to the move, as it does for the events that are not moves (creation, reschedule).
 
 def slot_move(slot, to, *, actor=None, reason="", request=None, hold=None):
-    """Move a locked slot to `to`: checks VisitSlot.TRANSITIONS, sets (HELD) or clears the
-    hold fields, saves, writes the SlotEvent, publishes to the board after commit."""
-    check_transition(VisitSlot, slot.status, to, "slot")
-    before = slot.status
-    slot.status = to
+    """Move a locked slot to `to` (VisitSlot.TRANSITIONS, InvalidTransition otherwise): sets
+    (HELD) or clears the hold fields, writes the SlotEvent (with the request it concerns),
+    publishes slot.changed. No audit entry (VisitSlot.AUDIT_TRANSITIONS)."""
     hold = hold or {}
-    slot.hold_kind = hold.get("kind", "")
-    slot.held_for_request = hold.get("request")
-    slot.held_for_patient = hold.get("patient")
-    slot.held_until = hold.get("until")
-    slot.hold_token = hold.get("token")
-    slot.save(update_fields=["status", *_HOLD_FIELDS, "updated_at"])
-    SlotEvent.objects.create(slot=slot, actor=actor, from_status=before, to_status=to, reason=reason[:300], request=request)
+    transition(slot, to, actor=actor, reason=reason, locked=True, event_fields={"request": request}, fields={
+        "hold_kind": hold.get("kind", ""),
+        "held_for_request": hold.get("request"),
+        "held_for_patient": hold.get("patient"),
+        "held_until": hold.get("until"),
+        "hold_token": hold.get("token"),
+    })
     events.publish_board("slot.changed", events.slot_payload(slot))
     return slot
 
@@ -93,32 +69,17 @@ def slot_book_now(slot, *, patient, actor=None, reason="", request=None, now=Non
 
 
 def request_move(request, to, *, actor=None, reason="", data=None, **fields):
-    """Move a locked request to `to` (VisitRequest.TRANSITIONS), set `fields`, save, event,
-    audit, publish after commit."""
-    check_transition(VisitRequest, request.status, to, "visit request")
-    before = request.status
-    request.status = to
-    for key, value in fields.items():
-        setattr(request, key, value)
-    request.save(update_fields=["status", *fields, "updated_at"])
-    RequestEvent.objects.create(
-        request=request, kind=RequestEvent.Kind.STATUS, actor=actor, from_status=before, to_status=to,
-        reason=reason, data=data or {},
-    )
-    record("update", request, detail={"status": to})
+    """Move a locked request to `to` (VisitRequest.TRANSITIONS), with `fields`: event row,
+    audit entry, request.changed to the board and the request's walk-in queue."""
+    transition(request, to, actor=actor, reason=reason, data=data, fields=fields, locked=True)
     events.publish_board("request.changed", events.request_payload(request), location_id=request.location_id)
     return request
 
 
 def visit_move(visit, to, *, actor=None, reason="", data=None, **fields):
-    check_transition(Visit, visit.status, to, "visit")
-    before = visit.status
-    visit.status = to
-    for key, value in fields.items():
-        setattr(visit, key, value)
-    visit.save(update_fields=["status", *fields, "updated_at"])
-    VisitEvent.objects.create(visit=visit, actor=actor, from_status=before, to_status=to, reason=reason, data=data or {})
-    record("update", visit, detail={"status": to})
+    """Move a locked visit to `to` (Visit.TRANSITIONS), with `fields`: event row, audit
+    entry, visit.changed to the board and the location's queue."""
+    transition(visit, to, actor=actor, reason=reason, data=data, fields=fields, locked=True)
     events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
     return visit
 
@@ -189,14 +150,8 @@ def local_text(dt, location):
 
 
 def patient_local_text(dt, patient):
-    """`dt` in the patient's own timezone (the clinic's when theirs is unknown)."""
-    import zoneinfo
-
-    try:
-        tz = zoneinfo.ZoneInfo(patient.timezone or settings.DEFAULT_PATIENT_TIMEZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo(settings.DEFAULT_PATIENT_TIMEZONE)
-    return _zoned_text(dt.astimezone(tz))
+    """`dt` in the patient's own timezone (the clinic's when theirs is unknown: zone_for)."""
+    return _zoned_text(dt.astimezone(zone_for(patient)))
 
 
 def _zoned_text(local):

@@ -8,18 +8,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import record
-from apps.core.exceptions import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from apps.core.exceptions import DomainError, InvalidTransition, ValidationFailed
+from apps.core.transitions import can_transition, lock, record_event, transition_rows
 from apps.scheduling import events
-from apps.scheduling.exceptions import EmergencyCareRequired, OfferExpired, OfferNotOpen, SlotUnavailable
-from apps.scheduling.models import Mode, RequestEvent, Severity, SlotEvent, Visit, VisitRequest, VisitSlot
+from apps.scheduling.exceptions import EmergencyCareRequired, NotAllowed, OfferExpired, OfferNotOpen, SlotUnavailable
+from apps.scheduling.models import Mode, RequestEvent, Severity, Visit, VisitRequest, VisitSlot
 from apps.scheduling.selectors import (
     STAFF_ALERT_ROLES, active_triage_rules, expedited_window, provider_for_user, waitlist_candidates,
 )
 from apps.scheduling.services._common import (
-    ensure_fits, ensure_schedulable, hours, local_text, lock, notify_desk, notify_patient, request_link,
-    request_move, slot_move, visit_move,
+    ensure_fits, ensure_schedulable, hours, local_text, notify_desk, notify_patient, request_link, request_move,
+    slot_move, visit_move,
 )
 from apps.scheduling.services._notices import notify_visit_assigned, notify_visit_booked
+from apps.scheduling.services._visit_create import create_visit
 from apps.scheduling.triage import EMERGENCY_INSTRUCTIONS, age_in_months, evaluate
 
 S = VisitRequest.Status
@@ -103,8 +105,9 @@ def visit_request_create(*, patient, request_type=VisitRequest.Type.SCHEDULED, r
         preferred_provider=preferred_provider, location=location, severity=result.severity,
         computed_severity=result.severity, matched_rules=result.matched, created_by=actor,
     )
-    RequestEvent.objects.create(request=request, actor=actor, to_status=S.NEW, reason="Created",
-                                data={"severity": result.severity, "matched_rules": [m["name"] for m in result.matched]})
+    # Its first event row ("" -> NEW); the audit entry is the creation's own, not an update.
+    record_event(request, actor=actor, reason="Created", from_status="", audit=False,
+                 data={"severity": result.severity, "matched_rules": [m["name"] for m in result.matched]})
     record("create", request)
     events.publish_board("request.created", events.request_payload(request), location_id=request.location_id)
     if result.is_emergency:
@@ -140,8 +143,9 @@ def _set_severity(request, *, severity, actor, reason):
         request.reviewed_by, request.reviewed_at, request.review_note = None, None, ""
         fields += ["reviewed_by", "reviewed_at", "review_note"]
     request.save(update_fields=fields)
-    RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.SEVERITY, actor=actor, from_status=request.status,
-                                to_status=request.status, reason=reason.strip(), data={"from": before, "to": severity})
+    # Not a status change: an event row of its own kind, and the audit entry saying what changed.
+    record_event(request, actor=actor, reason=reason.strip(), data={"from": before, "to": severity}, audit=False,
+                 event_fields={"kind": RequestEvent.Kind.SEVERITY})
     record("update", request, detail={"severity": severity})
     if severity == Severity.RED:
         _alert_emergency(request, actor=actor)
@@ -153,7 +157,7 @@ def visit_request_triage(*, request, actor, severity=None, reason="", visit_type
     """NEW -> TRIAGED by staff, optionally overriding the severity (reason required) and
     setting the visit type."""
     request = lock(VisitRequest, request.pk)
-    if S.TRIAGED not in VisitRequest.TRANSITIONS.get(request.status, set()):
+    if not can_transition(VisitRequest, request.status, S.TRIAGED):
         raise InvalidTransition("This request has already been triaged.", extra={"from": request.status, "to": S.TRIAGED})
     if severity and severity != request.severity:
         _set_severity(request, severity=severity, actor=actor, reason=reason)
@@ -183,7 +187,7 @@ def visit_request_review(*, request, actor, note="", severity=None):
     """A provider's review (required for ORANGE before any offer). Only an active provider
     may review. With `severity`, the reviewer also changes it (the note is the reason)."""
     if provider_for_user(actor) is None:
-        raise PermissionDenied("Only a provider can review a visit request.", code="provider_required")
+        raise NotAllowed("Only a provider can review a visit request.", code="provider_required")
     request = lock(VisitRequest, request.pk)
     if not request.is_open:
         raise InvalidTransition("This request is closed.", extra={"from": request.status})
@@ -191,8 +195,8 @@ def visit_request_review(*, request, actor, note="", severity=None):
         _set_severity(request, severity=severity, actor=actor, reason=note or "Changed at provider review")
     request.reviewed_by, request.reviewed_at, request.review_note = actor, timezone.now(), note
     request.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_at"])
-    RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.REVIEW, actor=actor, from_status=request.status,
-                                to_status=request.status, reason=note, data={"severity": request.severity})
+    record_event(request, actor=actor, reason=note, data={"severity": request.severity}, audit=False,
+                 event_fields={"kind": RequestEvent.Kind.REVIEW})
     record("update", request, detail={"reviewed": True})
     events.publish_board("request.changed", events.request_payload(request), location_id=request.location_id)
     return request
@@ -320,8 +324,6 @@ def visit_request_accept_offer(*, request, slot, actor=None, now=None):
     for other in held.values():
         if other.pk != chosen.pk:
             slot_move(other, VisitSlot.Status.FREE, actor=actor, reason="Another offered time was accepted", request=request)
-    from apps.scheduling.services.visits import create_visit
-
     visit = create_visit(patient=request.patient, slot=chosen, visit_type=request.visit_type, request=request, actor=actor,
                          reason="Offer accepted")
     request_move(request, S.CONVERTED_TO_VISIT, actor=actor, reason="Offer accepted", data={"visit_id": str(visit.pk)})
@@ -359,14 +361,17 @@ def offers_expire(*, now=None):
     expired = released_count = 0
     for request_id, expired_at in list(VisitRequest.objects.offers_expired(now).values_list("pk", "offer_expires_at")):
         with transaction.atomic():
-            claimed = VisitRequest.objects.filter(pk=request_id, status=S.AWAITING_PATIENT_CONFIRMATION, offer_expires_at__lte=now).update(
-                status=S.TRIAGED, offer_expires_at=None, offer_made_at=None, offer_reminded_at=None, updated_at=now,
+            claimed = transition_rows(
+                VisitRequest.objects.filter(pk=request_id, offer_expires_at__lte=now),
+                from_status=S.AWAITING_PATIENT_CONFIRMATION, to=S.TRIAGED,
+                offer_expires_at=None, offer_made_at=None, offer_reminded_at=None, updated_at=now,
             )
             if not claimed:
                 continue
             request = VisitRequest.objects.select_related("patient").get(pk=request_id)
-            RequestEvent.objects.create(request=request, from_status=S.AWAITING_PATIENT_CONFIRMATION, to_status=S.TRIAGED,
-                                        reason="Offer expired")
+            # The claim was a batch UPDATE (no event, no listener): its event row and audit entry here.
+            record_event(request, reason="Offer expired", from_status=S.AWAITING_PATIENT_CONFIRMATION, to_status=S.TRIAGED,
+                         audit=False)
             record("update", request, detail={"status": S.TRIAGED, "offer": "expired"})
             events.publish_board("request.changed", events.request_payload(request), location_id=request.location_id)
             released = _release_held(request, actor=None, reason="Offer expired")
@@ -385,16 +390,17 @@ def offers_expire(*, now=None):
             if slot is None or slot.status != VisitSlot.Status.HELD:
                 continue
             kind, request_id = slot.hold_kind, slot.held_for_request_id
-            claimed = VisitSlot.objects.filter(pk=slot_id, status=VisitSlot.Status.HELD, held_until__lte=now, hold_kind=kind).update(
-                status=VisitSlot.Status.FREE, hold_kind="", held_for_request=None, held_for_patient=None, held_until=None,
-                hold_token=None, updated_at=now,
+            claimed = transition_rows(
+                VisitSlot.objects.filter(pk=slot_id, held_until__lte=now, hold_kind=kind),
+                from_status=VisitSlot.Status.HELD, to=VisitSlot.Status.FREE,
+                hold_kind="", held_for_request=None, held_for_patient=None, held_until=None, hold_token=None, updated_at=now,
             )
             if not claimed:
                 continue
-            SlotEvent.objects.create(slot_id=slot_id, from_status=VisitSlot.Status.HELD, to_status=VisitSlot.Status.FREE,
-                                     reason="Hold expired", request_id=request_id)
-            released_count += 1
             slot.status = VisitSlot.Status.FREE
+            record_event(slot, reason="Hold expired", from_status=VisitSlot.Status.HELD, to_status=VisitSlot.Status.FREE,
+                         event_fields={"request_id": request_id})
+            released_count += 1
             events.publish_board("slot.changed", events.slot_payload(slot))
             if kind == VisitSlot.HoldKind.WAITLIST:
                 _waitlist_after_release([VisitSlot.objects.select_related("location", "provider").get(pk=slot_id)], now=now)
@@ -493,8 +499,6 @@ def visit_request_assign_immediate(*, request, provider, actor, visit_type=None,
         raise ValidationFailed({"provider": ["This provider does not offer this visit type."]})
     if request.status == S.NEW:
         request_move(request, S.TRIAGED, actor=actor, reason="Triaged at assignment", triaged_by=actor, triaged_at=now)
-    from apps.scheduling.services.visits import create_visit
-
     visit = create_visit(
         patient=request.patient, slot=None, visit_type=visit_type, request=request, actor=actor, provider=provider,
         location=request.location, start=now, end=now + datetime.timedelta(minutes=visit_type.duration_minutes),

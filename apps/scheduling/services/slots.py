@@ -10,8 +10,9 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.transitions import lock, transition_rows
 from apps.scheduling.models import AvailabilityException, Provider, SlotEvent, Visit, VisitRequest, VisitSlot
-from apps.scheduling.services._common import lock, notify_patient, request_move, slot_move
+from apps.scheduling.services._common import notify_patient, request_move, slot_move
 
 UTC = datetime.timezone.utc
 
@@ -229,11 +230,15 @@ def _restore_retired_slots(wanted_by_pk):
     if not slots:
         return 0
     stamp = timezone.now()
+    # The move itself is one conditional UPDATE through the transitions table (BLOCKED ->
+    # FREE); each slot then takes the wanted slot's shape. The rows are locked: all move.
+    transition_rows(VisitSlot.objects.filter(pk__in=[slot.pk for slot in slots]), from_status=VisitSlot.Status.BLOCKED,
+                    to=VisitSlot.Status.FREE, updated_at=stamp)
     for slot in slots:
         want = wanted_by_pk[slot.pk]
-        slot.status, slot.location_id, slot.end, slot.mode, slot.updated_at = (
-            VisitSlot.Status.FREE, want.location_id, want.end, want.mode, stamp)
-    VisitSlot.objects.bulk_update(slots, ["status", "location", "end", "mode", "updated_at"], batch_size=500)
+        slot.status, slot.location_id, slot.end, slot.mode = VisitSlot.Status.FREE, want.location_id, want.end, want.mode
+    VisitSlot.objects.bulk_update(slots, ["location", "end", "mode"], batch_size=500)
+    # Batches keep their own records: one insert for every event row.
     SlotEvent.objects.bulk_create([
         SlotEvent(slot=slot, from_status=VisitSlot.Status.BLOCKED, to_status=VisitSlot.Status.FREE, reason=RESTORED_REASON)
         for slot in slots
@@ -251,7 +256,9 @@ def _block_locked(ids, *, reason, actor=None):
     """FREE -> BLOCKED, with their events, for slots the caller locked while FREE."""
     if not ids:
         return 0
-    VisitSlot.objects.filter(pk__in=ids, status=VisitSlot.Status.FREE).update(status=VisitSlot.Status.BLOCKED, updated_at=timezone.now())
+    transition_rows(VisitSlot.objects.filter(pk__in=ids), from_status=VisitSlot.Status.FREE, to=VisitSlot.Status.BLOCKED,
+                    updated_at=timezone.now())
+    # Batches keep their own records: one insert for every event row.
     SlotEvent.objects.bulk_create([
         SlotEvent(slot_id=pk, actor=actor, from_status=VisitSlot.Status.FREE, to_status=VisitSlot.Status.BLOCKED, reason=reason)
         for pk in ids

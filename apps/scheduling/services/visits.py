@@ -1,62 +1,38 @@
-"""Visits: creation (shared by offers, walk-ins and direct booking), direct booking with a
-short hold and an idempotency key, the visit lifecycle, cancellation and rescheduling."""
+"""Visits: direct booking with a short hold and an idempotency key, the clinic's one-step
+booking, the visit lifecycle, cancellation and rescheduling. The visit row itself is made by
+_visit_create.create_visit (shared with offers and walk-ins in requests.py); a freed slot goes
+to the waitlist (requests.waitlist_offer_slot): this module imports requests, never the
+other way round."""
 import datetime
 import uuid
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import record
-from apps.core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from apps.core.exceptions import Conflict, InvalidTransition, NotFound, ValidationFailed
+from apps.core.transitions import lock, record_event
 from apps.scheduling import events
 from apps.scheduling.exceptions import (
-    CancellationWindowClosed, EmergencyCareRequired, HoldExpired, IdempotencyKeyReused, SlotUnavailable,
+    CancellationWindowClosed, EmergencyCareRequired, HoldExpired, IdempotencyKeyReused, NotAllowed, SlotUnavailable,
 )
-from apps.scheduling.models import Severity, Visit, VisitEvent, VisitRequest, VisitSlot
+from apps.scheduling.models import Severity, Visit, VisitRequest, VisitSlot
 from apps.scheduling.services._common import (
-    ensure_fits, ensure_schedulable, hours, is_staff_actor, lock, minutes, notify_desk, request_move, slot_book_now,
+    ensure_fits, ensure_schedulable, hours, is_staff_actor, minutes, notify_desk, request_move, slot_book_now,
     slot_move, visit_link, visit_move,
 )
 from apps.scheduling.services._notices import (
     follow_up_enqueue, notify_visit_booked, notify_visit_cancelled, notify_visit_rescheduled, reminders_cancel,
     reminders_sync,
 )
+from apps.scheduling.services._visit_create import create_visit
+from apps.scheduling.services.requests import waitlist_offer_slot
 
 V = Visit.Status
 # Loaded with the slot's lock by the one-step bookings: ensure_fits reads the provider,
 # create_visit the location, the API answer the provider's name.
 SLOT_RELATED = ("provider__user", "location")
-
-
-def create_visit(*, patient, slot, visit_type, request=None, actor=None, provider=None, location=None, start=None,
-                 end=None, is_walk_in=False, idempotency_key="", reason=""):
-    """A PLANNED visit (with its first event). The caller holds the slot's row lock and has
-    moved it to BOOKED. The partial unique index on active visits per slot is the last line
-    of defence: hitting it answers SlotUnavailable, never a 500. Triggers: the appointment
-    reminder rows (every booking path comes through here; none when the visit starts now)."""
-    if slot is not None:
-        provider, location, start = slot.provider, slot.location, slot.start
-        end = start + datetime.timedelta(minutes=visit_type.duration_minutes)
-        mode = slot.mode
-    else:
-        mode = visit_type.mode
-    try:
-        with transaction.atomic():
-            visit = Visit.objects.create(
-                patient=patient, provider=provider, slot=slot, visit_type=visit_type, location=location, mode=mode,
-                start=start, end=end, is_walk_in=is_walk_in, request=request, idempotency_key=idempotency_key or "",
-                created_by=actor if getattr(actor, "pk", None) else None,
-            )
-    except IntegrityError as exc:
-        if "visit_one_active_per_slot" in str(exc) or (slot is not None and Visit.objects.active().filter(slot=slot).exists()):
-            raise SlotUnavailable(extra={"slot_id": str(slot.pk)}) from exc
-        raise
-    VisitEvent.objects.create(visit=visit, actor=visit.created_by, to_status=V.PLANNED, reason=reason or "Booked")
-    record("create", visit)
-    events.publish_board("visit.created", events.visit_payload(visit), location_id=visit.location_id)
-    reminders_sync(visit)
-    return visit
 
 
 # --- direct booking (GREEN / self-bookable) -------------------------------------------------
@@ -78,16 +54,16 @@ def visit_for_idempotency_key(*, patient, key, slot=None, visit_type=None):
 
 def _ensure_may_self_book(patient, visit_type, request):
     if not (visit_type.self_bookable and visit_type.is_active):
-        raise PermissionDenied("This visit type cannot be booked online; ask the clinic for a time.", code="not_self_bookable")
+        raise NotAllowed("This visit type cannot be booked online; ask the clinic for a time.", code="not_self_bookable")
     if request is not None:
         if request.patient_id != patient.pk:
             raise NotFound()
         if request.severity == Severity.RED:
             raise EmergencyCareRequired(extra={"request_id": str(request.pk)})
         if request.severity != Severity.GREEN:
-            raise PermissionDenied("The clinic will offer you times for this request.", code="staff_will_offer")
+            raise NotAllowed("The clinic will offer you times for this request.", code="staff_will_offer")
         if request.status not in (VisitRequest.Status.NEW, VisitRequest.Status.TRIAGED):
-            raise PermissionDenied("This request is no longer open for booking.", code="request_not_bookable")
+            raise NotAllowed("This request is no longer open for booking.", code="request_not_bookable")
     elif VisitRequest.objects.open().filter(patient=patient, severity=Severity.RED).exists():
         raise EmergencyCareRequired()
 
@@ -237,7 +213,7 @@ def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency
     (NEW or TRIAGED) is converted. Triggers: the patient's booking notice (in-app, SMS,
     email) and the reminders. `with_replayed`: return (visit, replayed), as booking_create."""
     if not (for_clinic or is_staff_actor(actor)):
-        raise PermissionDenied("Only the clinic can book this way.", code="staff_required")
+        raise NotAllowed("Only the clinic can book this way.", code="staff_required")
     now = now or timezone.now()
     existing = visit_for_idempotency_key(patient=patient, key=idempotency_key, slot=slot, visit_type=visit_type)
     if existing is not None:
@@ -263,9 +239,9 @@ def visit_book_for_patient(*, patient, slot, visit_type, actor=None, idempotency
 @transaction.atomic
 def booking_release(*, patient, slot, hold_token, actor=None):
     """The patient backs out: their DIRECT hold -> FREE. Returns False when they no longer
-    hold it (expired or booked), so a double click is harmless."""
-    slot = lock(VisitSlot, slot, error=SlotUnavailable)
-    if not (slot.status == VisitSlot.Status.HELD and slot.held_for_patient_id == patient.pk and str(slot.hold_token) == str(hold_token)):
+    hold it (expired, booked, or no such slot), so a double click is harmless."""
+    slot = VisitSlot.objects.select_for_update().filter(pk=getattr(slot, "pk", slot)).first()
+    if slot is None or not (slot.status == VisitSlot.Status.HELD and slot.held_for_patient_id == patient.pk and str(slot.hold_token) == str(hold_token)):
         return False
     slot_move(slot, VisitSlot.Status.FREE, actor=actor, reason="Released by the patient")
     return True
@@ -337,8 +313,6 @@ def visit_cancel(*, visit, actor, reason="", now=None, for_clinic=False, as_pati
     clinic, with staff rules. `as_patient`: the patient acting without a portal user (a texted
     X, see apps/scheduling/sms_actions.py), with patient rules; `by_sms`: their text gets its
     own answer, so the notice goes by email only."""
-    from apps.scheduling.services.requests import waitlist_offer_slot
-
     now = now or timezone.now()
     visit = _lock_visit_for(visit, actor, for_clinic=for_clinic, as_patient=as_patient)
     by_staff = for_clinic or is_staff_actor(actor)
@@ -366,8 +340,6 @@ def visit_reschedule(*, visit, new_slot, actor, reason="", now=None, for_clinic=
     patients. The freed slot goes to the waitlist; the patient is notified (in-app, SMS and
     email); the old reminders are cancelled and new ones queued; an SMS confirmation of the
     old time no longer counts."""
-    from apps.scheduling.services.requests import waitlist_offer_slot
-
     now = now or timezone.now()
     visit = _lock_visit_for(visit, actor, for_clinic=for_clinic)
     if visit.status != V.PLANNED or visit.slot_id is None:
@@ -391,8 +363,9 @@ def visit_reschedule(*, visit, new_slot, actor, reason="", now=None, for_clinic=
     visit.end = new.start + datetime.timedelta(minutes=visit.visit_type.duration_minutes)
     visit.confirmed_at = None
     visit.save(update_fields=["slot", "provider", "location", "mode", "start", "end", "confirmed_at", "updated_at"])
-    VisitEvent.objects.create(visit=visit, actor=actor, from_status=V.PLANNED, to_status=V.PLANNED, reason=reason or "Rescheduled",
-                              data={"from_slot": str(old.pk), "to_slot": str(new.pk), "from_start": old_start.isoformat()})
+    # Not a status change (PLANNED -> PLANNED): an event row, and the audit entry saying what it was.
+    record_event(visit, actor=actor, reason=reason or "Rescheduled", audit=False,
+                 data={"from_slot": str(old.pk), "to_slot": str(new.pk), "from_start": old_start.isoformat()})
     record("update", visit, detail={"rescheduled": True})
     events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
     waitlist_offer_slot(slot=old, now=now)
@@ -415,8 +388,8 @@ def visit_confirm(*, visit, actor=None, as_patient=None, source="sms", now=None)
         return visit
     visit.confirmed_at = now
     visit.save(update_fields=["confirmed_at", "updated_at"])
-    VisitEvent.objects.create(visit=visit, actor=actor, from_status=V.PLANNED, to_status=V.PLANNED,
-                              reason="Confirmed by the patient", data={"confirmed": True, "source": source})
+    record_event(visit, actor=actor, reason="Confirmed by the patient", data={"confirmed": True, "source": source},
+                 audit=False)
     record("update", visit, detail={"confirmed": True})
     events.publish_board("visit.changed", events.visit_payload(visit), location_id=visit.location_id)
     return visit

@@ -84,6 +84,8 @@ def server_env(args, port=None, ws_port=None):
         LOG_LEVEL="WARNING",
     )
     env.pop("DEBUG", None)
+    # Production refuses to start without an email server; the benchmarks send no mail.
+    env.setdefault("EMAIL_URL", "smtp://127.0.0.1:9")
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     if port is not None:

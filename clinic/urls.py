@@ -23,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("readyz/", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("apps.accounts.urls")),
@@ -36,3 +37,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
+
+# Errors under /api/ answer in the API's JSON format; pages keep their templates; a 500 is
+# logged once with its traceback and request id, without patient data (apps/core/views.py).
+handler400 = core_views.bad_request
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error

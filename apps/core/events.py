@@ -28,6 +28,7 @@ layer, whose connections belong to an event loop, connects to Redis and disconne
 (~2.7 ms of CPU per call; bench/README.md). Code that runs under an event loop (daphne,
 Channels consumers, async tests) keeps `async_to_sync`, which hands the send to that loop, as
 does the in-memory layer, whose queues belong to the loop that reads them. A failed send is
+retried once on a connection error (a connection Redis closed, as after a restart) and then
 logged, never raised: the transaction has committed, and the other on-commit callbacks (queued
 messages, tasks) must still run; pages refetch on reconnect."""
 import asyncio
@@ -36,6 +37,7 @@ import os
 import threading
 import weakref
 
+import redis
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -43,6 +45,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 logger = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 5  # seconds a request may wait for Redis after its commit
+# A send that fails with one of these is retried once (see _send_all).
+CONNECTION_ERRORS = (redis.exceptions.ConnectionError, ConnectionError)
 
 
 class Publisher:
@@ -180,8 +184,15 @@ def _deliver(sends):
 
 
 async def _send_all(layer, sends):
-    for _, group, message in sends:
-        await layer.group_send(group, message)
+    for publisher, group, message in sends:
+        try:
+            await layer.group_send(group, message)
+        except CONNECTION_ERRORS as exc:
+            # A connection that Redis closed (a restart, an idle timeout) fails the first
+            # command sent on it ("Connection closed by server"); redis-py drops it, so the
+            # one retry goes out on a new connection. A second failure is logged by _deliver.
+            logger.info("%s event to %s: %s; reconnecting and sending once more", publisher.name, group, type(exc).__name__)
+            await layer.group_send(group, message)
 
 
 def _under_event_loop():

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A NUL character in a query parameter: 400 naming it, for pages and the API alike.
+    "apps.core.middleware.RefuseNulInQueryMiddleware",
     # Last, so its process_exception sees a page view's DomainError first (apps/core/pages.py).
     "apps.core.pages.DomainErrorMiddleware",
 ]
@@ -135,11 +137,14 @@ if REDIS_URL:
             },
         }
     }
+    # Redis, answering from this process's memory while Redis is unreachable (apps/core/cache.py):
+    # allauth's sign-in rate limiter lives in this cache and must not turn sign-in into a 500.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "apps.core.cache.RedisCacheWithFallback",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_PREFIX", default="clinic"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -289,6 +294,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's parsers, refusing what PostgreSQL cannot store or Python cannot parse safely: NUL
+    # characters and unpaired surrogates in any string (400 naming the field), JSON nested
+    # deeper than 64 levels (apps/core/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.parsers.JSONParser",
+        "apps.core.api.parsers.FormParser",
+        "apps.core.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.errors.exception_handler",
     # orjson writes the same JSON as DRF's renderer for a fraction of the CPU (apps/core/api/renderers.py).
@@ -333,6 +346,12 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Health -------------------------------------------------------------------------------
+# /healthz/ is liveness (the database); /readyz/ reports the database, Redis, the broker and
+# the worker's heartbeat, and answers 503 when a required one is down. A stale worker fails
+# readiness only with HEALTH_REQUIRE_WORKER (it delays jobs, it does not stop pages).
+HEALTH_REQUIRE_WORKER = env.bool("HEALTH_REQUIRE_WORKER", default=False)
 
 # --- Clinic ------------------------------------------------------------------------------
 TERMS_VERSION = "2026-01"

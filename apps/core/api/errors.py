@@ -54,7 +54,7 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body("validation_error", "Some fields are not valid.", {"fields": _flatten(detail)})
         return response
-    code = _CODES.get(response.status_code, "error")
+    code = "parse_error" if isinstance(exc, exceptions.ParseError) else _CODES.get(response.status_code, "error")
     detail = getattr(exc, "detail", None)
     message = str(detail) if detail is not None and not isinstance(detail, (dict, list)) else "Request failed."
     extra = {}

@@ -3,21 +3,39 @@
 RowsPagination answers rows (dicts of the view's `row_columns`) instead of model instances,
 with the total in the page query: the lists that are read most (the patients list, the
 free-slot search) skip building a model instance per row and one round trip."""
+import re
+
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
+# Page numbers and sizes end up in LIMIT/OFFSET, a signed 64-bit integer in the database.
+INT64_MAX = 2**63 - 1
+_DIGITS = re.compile("[0-9]+")
+
+
 class Pagination(PageNumberPagination):
+    """`?page=` a page number (anything else, or a page past the last: 404 "Invalid page.", as
+    DRF answers); `?page_size=` a whole number, capped at max_page_size: anything else (null,
+    abc, 0, -1, 1.5, more digits than a 64-bit integer) is a 400 naming page_size, not ignored."""
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param, "")
+        if value == "":
+            return self.page_size
+        if not _DIGITS.fullmatch(value) or len(value) > 19 or not 1 <= int(value) <= INT64_MAX:
+            raise ValidationError({self.page_size_query_param: [f"A whole number of 1 or more is required (a page holds at most {self.max_page_size})."]})
+        return min(int(value), self.max_page_size)
 
 # A key of each row while the page is read, removed before rendering.
 TOTAL = "_pagination_total_count"
@@ -51,7 +69,7 @@ class RowsPagination(Pagination):
             return None
         paginator = self.django_paginator_class(queryset, page_size)
         try:
-            number = _page_number(paginator, page_number)
+            number = _page_number(paginator, page_number, page_size)
             bottom = (number - 1) * page_size
             rows = list(queryset.values(*columns, **{TOTAL: total})[bottom : bottom + page_size])
             if not rows and number > 1:
@@ -74,8 +92,9 @@ def _one_query_possible(queryset):
     return not (query.distinct or query.combinator or query.is_sliced or query.group_by is not None)
 
 
-def _page_number(paginator, page_number):
-    """Paginator.validate_number without its upper bound, which needs the total first."""
+def _page_number(paginator, page_number, page_size):
+    """Paginator.validate_number without its upper bound, which needs the total first; a page
+    whose rows would start past the database's 64-bit OFFSET is empty."""
     try:
         if isinstance(page_number, float) and not page_number.is_integer():
             raise ValueError
@@ -84,4 +103,6 @@ def _page_number(paginator, page_number):
         raise PageNotAnInteger(paginator.error_messages["invalid_page"])
     if number < 1:
         raise EmptyPage(paginator.error_messages["min_page"])
+    if number > INT64_MAX // page_size:
+        raise EmptyPage(paginator.error_messages["no_results"])
     return number

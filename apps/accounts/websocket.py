@@ -2,6 +2,8 @@
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
+from apps.core import access
+
 
 def session_has_verified_device(scope, user):
     """django-otp keeps the verified device in the session; the HTTP middleware turns it into
@@ -13,3 +15,14 @@ def session_has_verified_device(scope, user):
         return False
     device = Device.from_persistent_id(persistent_id)
     return device is not None and device.user_id == user.pk and device.confirmed
+
+
+def socket_actor(scope, user):
+    """The socket's user as core's access layer reads a page's request.user: staff carry
+    is_verified() from the session's django-otp device (OTPMiddleware gives pages that; a
+    WebSocket scope has no such middleware). Synchronous (database): call through
+    database_sync_to_async."""
+    if user is not None and access.is_staff(user):
+        verified = session_has_verified_device(scope, user)
+        user.is_verified = lambda: verified
+    return user

@@ -9,30 +9,18 @@ import asyncio
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from apps.accounts.websocket import session_has_verified_device
+from apps.accounts.websocket import socket_actor
 from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.messaging import selectors, services
 from apps.messaging.events import user_group
 
-__all__ = ["NotificationConsumer", "CLOSE_FORBIDDEN", "CLOSE_UNAUTHENTICATED", "session_has_verified_device", "socket_actor"]
 
 RECENT = 10
 # With the in-memory channel layer (no REDIS_URL) an event raised in another process (a Celery
 # worker) cannot reach this socket, so the consumer also looks for new rows this often.
 CATCH_UP_SECONDS = 10
-
-
-def socket_actor(scope, user):
-    """The socket's user as core's access layer reads a page's request.user: staff carry
-    is_verified() from the session's django-otp device (OTPMiddleware gives pages that; a
-    WebSocket scope has no such middleware). Synchronous (database): call through
-    database_sync_to_async."""
-    if user is not None and access.is_staff(user):
-        verified = session_has_verified_device(scope, user)
-        user.is_verified = lambda: verified
-    return user
 
 
 class NotificationConsumer(ClinicJsonConsumer):
@@ -41,15 +29,14 @@ class NotificationConsumer(ClinicJsonConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
-        user = await database_sync_to_async(socket_actor)(self.scope, user)
-        if user.is_staff and not access.staff_verified(user):
-            await self.refuse(CLOSE_FORBIDDEN)
+        refusal = await database_sync_to_async(self.authorize)(user)
+        if refusal:
+            await self.refuse(refusal)
             return
         self.user = user
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        self.admitted = True
+        await self.admit(user)
         unread, recent = await database_sync_to_async(self._snapshot)()
         self.seen = {n["id"] for n in recent}
         self.unread = unread
@@ -57,6 +44,12 @@ class NotificationConsumer(ClinicJsonConsumer):
         self.catch_up = None
         if not settings.REDIS_URL:
             self.catch_up = asyncio.ensure_future(self._catch_up_loop())
+
+    def authorize(self, user):
+        """Anyone signed in hears their own notifications; staff after their second factor."""
+        if access.is_staff(user) and not access.staff_verified(socket_actor(self.scope, user)):
+            return CLOSE_FORBIDDEN
+        return None  # socket_actor has set the second factor on `user`
 
     def _snapshot(self):
         recent = [n.as_event() for n in selectors.notifications_for(self.user, limit=RECENT)]
@@ -98,8 +91,11 @@ class NotificationConsumer(ClinicJsonConsumer):
             return
         services.notification_mark_read(user=self.user, notification=notification)
 
-    # Group events. The group is the user's own, so every event is theirs by construction.
+    # Group events. The group is the user's own, so every event is theirs by construction;
+    # access decided at connect is kept (apps/core/consumers.py: revocation, periodic re-check).
     async def notification_new(self, event):
+        if not await self.still_allowed():
+            return
         notification = event["notification"]
         if notification["id"] in self.seen:
             return
@@ -108,6 +104,8 @@ class NotificationConsumer(ClinicJsonConsumer):
         await self.send_json({"type": "notification", "notification": notification})
 
     async def notification_unread(self, event):
+        if not await self.still_allowed():
+            return
         self.unread = event["unread"]
         await self.send_json({"type": "unread", "unread": event["unread"]})
 

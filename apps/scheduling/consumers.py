@@ -1,20 +1,21 @@
 """/ws/staff/board/: the staff scheduling board, live. Thin: authenticates in connect()
 through core's access layer (signed in, active, staff with a verified second factor who may
-view visit requests: apps/scheduling/rules.py), joins the "scheduling.board" group, and before
-forwarding each event re-reads the user so a deactivated account or a withdrawn permission
-stops receiving at once. Events carry ids, statuses and severities only
+view visit requests: apps/scheduling/rules.py), joins the "scheduling.board" group, and keeps
+that answer: no database read per frame (apps/core/consumers.py). Logging out, deactivation,
+a changed role or a removed device close the socket at once through the user's revocation
+group, and the access is re-checked in the background every WEBSOCKET_RECHECK_SECONDS.
+Events carry ids, statuses and severities only
 (apps.scheduling.events); the page fetches what it shows over HTTP, where the audit log records
 the read.
 
 A transaction's events arrive as one channel-layer message, {"type": "board.events",
-"events": [...]} (apps.scheduling.events): the user is re-read once for that message (its
-events were committed together) and each event goes to the browser as its own frame, as
-before. Single events ({"type": "slot.changed", ...}) are still accepted, from a process
+"events": [...]} (apps.scheduling.events): each event goes to the browser as its own frame,
+as before. Single events ({"type": "slot.changed", ...}) are still accepted, from a process
 running the previous version during a deploy."""
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
-from apps.accounts.websocket import session_has_verified_device
+from apps.accounts.websocket import socket_actor
 from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.scheduling.events import BOARD_GROUP
@@ -32,37 +33,33 @@ FORWARDED_TYPES = frozenset({
 })
 
 
-def _access(scope, user_id):
-    """None when allowed, else the close code. Re-reads the user: permissions are cached on
-    the scope's user object. Staff only (a patient may view their own requests, not the
-    board), who may view visit requests after their second factor: the socket's session says
-    whether it was verified (django-otp's middleware does not run for sockets)."""
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None or not user.is_active:
-        return CLOSE_UNAUTHENTICATED
-    if not access.is_staff(user):
-        return CLOSE_FORBIDDEN
-    user.is_verified = lambda: session_has_verified_device(scope, user)
-    if not access.may(user, VisitRequest, access.VIEW):
-        return CLOSE_FORBIDDEN
-    return None
-
-
 class StaffBoardConsumer(ClinicJsonConsumer):
+    def authorize(self, user):
+        """None when `user` (re-read) may watch the board, else the close code. Staff only (a
+        patient may view their own requests, not the board) who may view visit requests,
+        after their second factor: the socket's session says whether it was verified."""
+        actor = socket_actor(self.scope, user)
+        if not access.is_staff(actor) or not access.may(actor, VisitRequest, access.VIEW):
+            return CLOSE_FORBIDDEN
+        return None
+
+    def _connect_check(self, user_id):
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        return (user, CLOSE_UNAUTHENTICATED) if user is None else (user, self.authorize(user))
+
     async def connect(self):
         self.joined = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.user_id = user.pk
-        refusal = await database_sync_to_async(_access)(self.scope, self.user_id)
+        user, refusal = await database_sync_to_async(self._connect_check)(user.pk)
         if refusal:
             await self.refuse(refusal)
             return
         await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
         self.joined = True
-        await self.accept()
+        await self.admit(user)
         await self.send_json({"type": "hello"})
 
     async def disconnect(self, code):
@@ -73,17 +70,6 @@ class StaffBoardConsumer(ClinicJsonConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # The board only listens; nothing a client sends does anything.
         return
-
-    async def _still_allowed(self):
-        """Re-read the user before anything is forwarded; close the socket if they lost access."""
-        if not self.joined:
-            return False
-        refusal = await database_sync_to_async(_access)(self.scope, self.user_id)
-        if refusal:
-            await self.disconnect(refusal)
-            await self.close(code=refusal)
-            return False
-        return True
 
     async def _send_event(self, event):
         event_type = event.get("type")
@@ -96,14 +82,14 @@ class StaffBoardConsumer(ClinicJsonConsumer):
         await self.send_json(message)
 
     async def board_events(self, message):
-        if not await self._still_allowed():
+        if not await self.still_allowed():
             return
         for event in message.get("events") or []:
             if isinstance(event, dict):
                 await self._send_event(event)
 
     async def _forward(self, event):
-        if await self._still_allowed():
+        if await self.still_allowed():
             await self._send_event(event)
 
     request_created = request_changed = request_emergency = _forward

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from apps.audit.models import AccessLog
-from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from apps.core.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from apps.messaging.threads import services
 from apps.messaging.threads.events import STAFF_GROUP, patient_group
 from tests import ws
@@ -223,10 +223,10 @@ def test_status_changes_reach_the_patient(patient, front_desk):
     run(scenario)
 
 
-def test_staff_who_lose_the_permission_are_closed_on_the_next_event(patient, front_desk):
+def test_staff_who_lose_the_permission_are_closed_at_once(patient, front_desk):
+    """The role change revokes the socket through the user's own group before any event."""
     from django.contrib.auth.models import Group
 
-    thread = patient_thread(patient)
     cookie = session_cookie(front_desk)
 
     async def scenario():
@@ -236,11 +236,9 @@ def test_staff_who_lose_the_permission_are_closed_on_the_next_event(patient, fro
             front_desk.groups.set([Group.objects.get(name="billing")])
 
         await adb(demote)()
-        await get_channel_layer().group_send(STAFF_GROUP, {
-            "type": "thread.updated", "thread_id": str(thread.pk), "patient_id": str(patient.pk), "status": "open",
-        })
-        assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+        assert await comm.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_ACCESS_CHANGED}
         await comm.disconnect()
+        await accepted_then_closed_with(communicator(cookie), CLOSE_FORBIDDEN)
 
     run(scenario)
 

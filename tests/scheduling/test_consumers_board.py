@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from apps.messaging.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from apps.core.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from apps.scheduling import services
 from apps.scheduling.models import Severity, VisitRequest
 from tests import ws
@@ -184,7 +184,9 @@ def test_a_user_deactivated_while_connected_is_closed_at_the_next_event(front_de
     run(scenario)
 
 
-def test_a_user_whose_role_is_withdrawn_is_closed_at_the_next_event(front_desk, patient):
+def test_a_user_whose_role_is_withdrawn_is_closed_at_once_and_refused_on_reconnect(front_desk, patient):
+    """The role change revokes the socket through the user's own group (no event needed); the
+    page reconnects (4409) and connect() refuses it (4403)."""
     cookie = session_cookie(front_desk)
 
     def demote():
@@ -193,9 +195,9 @@ def test_a_user_whose_role_is_withdrawn_is_closed_at_the_next_event(front_desk, 
     async def scenario():
         comm = await connected(cookie)
         await adb(demote)()
-        await adb(services.visit_request_create)(patient=patient, reason="x", actor=patient.user)
-        assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+        assert await comm.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_ACCESS_CHANGED}
         await comm.disconnect()
+        await assert_refused_with(communicator(cookie), CLOSE_FORBIDDEN)
 
     run(scenario)
 

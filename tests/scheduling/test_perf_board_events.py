@@ -75,7 +75,9 @@ def test_an_event_of_a_rolled_back_savepoint_is_dropped_and_autocommit_sends_at_
 # --- the consumer ---------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_the_board_forwards_a_batch_as_frames_after_one_access_check(front_desk):
+def test_the_board_forwards_a_batch_as_frames_with_no_access_check_per_frame(front_desk):
+    """Access was decided at connect and is kept (apps/core/consumers.py): the batch costs no
+    re-check at all within WEBSOCKET_RECHECK_SECONDS."""
     cookie = session_cookie(front_desk)
     start = datetime.datetime(2030, 1, 1, 10, tzinfo=datetime.timezone.utc).isoformat()
     batch = {"type": BATCH_TYPE, "events": [
@@ -87,12 +89,12 @@ def test_the_board_forwards_a_batch_as_frames_after_one_access_check(front_desk)
 
     async def scenario():
         comm = await connected(cookie)
-        with mock.patch.object(consumers, "_access", wraps=consumers._access) as access:
+        with mock.patch.object(consumers.StaffBoardConsumer, "_recheck") as recheck:
             await get_channel_layer().group_send(BOARD_GROUP, batch)
             first = await comm.receive_json_from(timeout=5)
             second = await comm.receive_json_from(timeout=5)
             assert await comm.receive_nothing(timeout=0.3)
-        assert access.call_count == 1
+        assert recheck.call_count == 0
         assert first == {"type": "slot.changed", "slot": {"id": "s1", "provider_id": "p", "status": "HELD", "start": start}}
         assert second == {"type": "visit.created", "visit": {"id": "v1", "status": "PLANNED", "provider_id": "p",
                                                              "location_id": "l", "start": start}}

@@ -7,9 +7,12 @@ accepted then closed with 4401/4403 (as /ws/notifications/ does). Every question
 user see that thread / message" goes to core's access layer (apps/messaging/rules.py), with
 the socket's user carrying its second factor from the session (socket_actor).
 
-Every outgoing event is re-checked: the user is re-read (deactivated, lost the permission or
-the second factor -> closed), and for a patient the thread must still be theirs in the
-database, whatever group the event came through. Events in the channel layer carry ids only;
+Access is decided at connect and kept (apps/core/consumers.py): logging out, deactivation, a
+changed role or a removed device close the socket at once through the user's revocation
+group, and it is re-checked in the background every WEBSOCKET_RECHECK_SECONDS, so no event
+costs a read of the user. A patient's socket hears only events naming their own patient id,
+whatever group the event came through, and each of those few events is checked against the
+database too (staff events are not: staff may see every thread). Events in the channel layer carry ids only;
 the message itself is read here and sent only to a socket that is watching that thread (its
 page is open), and that read is recorded in the audit log like a page view.
 
@@ -29,13 +32,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from apps.accounts.websocket import socket_actor
 from apps.audit import context as audit_context
 from apps.audit.services import record
 from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.core.timezones import local_time
 from apps.messaging import rules
-from apps.messaging.consumers import socket_actor
 from apps.messaging.threads import selectors, services
 from apps.messaging.threads.events import STAFF_GROUP, patient_group, publish_typing_now
 from apps.messaging.threads.models import Thread
@@ -91,12 +94,11 @@ class ThreadConsumer(ClinicJsonConsumer):
         if state is None:
             await self.refuse(CLOSE_FORBIDDEN)
             return
-        self.side, self.patient_id = state
+        self.side, self.patient_id, self.actor = state
         group = STAFF_GROUP if self.side == "staff" else patient_group(self.patient_id)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
-        await self.accept()
-        self.admitted = True
+        await self.admit(self.actor)
         unread = await database_sync_to_async(self._unread)()
         await self.send_json({"type": "hello", "side": self.side, "unread": unread})
 
@@ -117,25 +119,28 @@ class ThreadConsumer(ClinicJsonConsumer):
         return socket_actor(self.scope, user) if user is not None else None
 
     def _load_identity(self):
-        """("staff", None) or ("patient", patient_id), or None when not allowed."""
+        """("staff", None, actor) or ("patient", patient_id, actor), or None when not allowed."""
         actor = self._actor()
         if actor is None:
             return None
         if access.is_staff(actor):
-            return ("staff", None) if access.may(actor, Thread, rules.VIEW) else None
+            return ("staff", None, actor) if access.may(actor, Thread, rules.VIEW) else None
         patient = access.patient_of(actor)
-        return ("patient", patient.pk) if patient is not None else None
+        return ("patient", patient.pk, actor) if patient is not None else None
 
-    def _allowed_actor(self):
-        """Re-read the user (a permission, the second factor or the account may be gone): the
-        actor while they may still watch this side, else None."""
-        actor = self._actor()
-        if actor is None:
-            return None
+    def authorize(self, user):
+        """The periodic re-check (apps/core/consumers.py): may `user` (re-read) still watch
+        this side? None, or the close code. Keeps the fresh actor for what follows."""
+        actor = socket_actor(self.scope, user)
         if self.side == "staff":
-            return actor if access.is_staff(actor) and access.may(actor, Thread, rules.VIEW) else None
-        patient = access.patient_of(actor)
-        return actor if patient is not None and patient.pk == self.patient_id else None
+            allowed = access.is_staff(actor) and access.may(actor, Thread, rules.VIEW)
+        else:
+            patient = access.patient_of(actor)
+            allowed = patient is not None and patient.pk == self.patient_id
+        if not allowed:
+            return CLOSE_FORBIDDEN
+        self.actor = actor
+        return None
 
     def _thread_allowed(self, actor, thread_id):
         """The thread's patient id when `actor` may see the thread (core's rule), else None."""
@@ -146,27 +151,21 @@ class ThreadConsumer(ClinicJsonConsumer):
             return selectors.staff_unread_thread_count()
         return selectors.patient_unread_thread_count(Patient(pk=self.patient_id))
 
-    def _check_event(self, event):
-        """(None, actor) when this socket may hear about the event's thread, else ("close" or
-        "drop", None)."""
-        if self.side == "patient" and event.get("patient_id") != str(self.patient_id):
-            return "drop", None
-        actor = self._allowed_actor()
-        if actor is None:
-            return "close", None
-        if self._thread_allowed(actor, event.get("thread_id")) is None:
-            return "drop", None
-        return None, actor
-
     async def _gate(self, event):
-        """The actor when the event may go out on this socket, else None (closing the socket
-        when the user lost access)."""
-        verdict, actor = await database_sync_to_async(self._check_event)(event)
-        if verdict == "close":
-            await self.disconnect(CLOSE_FORBIDDEN)
-            await self.close(code=CLOSE_FORBIDDEN)
+        """The actor when the event may go out on this socket, else None: a patient hears
+        only of their own threads (the event names the thread's patient), and a socket whose
+        user lost access is closed (still_allowed). No database read."""
+        if self.side == "patient" and event.get("patient_id") != str(self.patient_id):
             return None
-        return actor
+        if not await self.still_allowed():
+            return None
+        if self.side == "patient":
+            # A patient's socket hears few events: each is checked against the database too,
+            # so even an event forged into their group for another's thread goes nowhere.
+            allowed = await database_sync_to_async(self._thread_allowed)(self.actor, event.get("thread_id"))
+            if allowed is None:
+                return None
+        return self.actor
 
     # --- from the client ------------------------------------------------------------------
 
@@ -199,10 +198,7 @@ class ThreadConsumer(ClinicJsonConsumer):
             uuid.UUID(thread_id)
         except ValueError:
             return None, None
-        actor = self._allowed_actor()
-        if actor is None:
-            return None, None
-        return actor, self._thread_allowed(actor, thread_id)
+        return self.actor, self._thread_allowed(self.actor, thread_id)
 
     def _mark_read(self, actor, thread_id):
         thread = selectors.access_thread(actor, thread_id)
@@ -264,7 +260,7 @@ class ThreadConsumer(ClinicJsonConsumer):
             if handler is None:
                 continue
             await handler(event)
-            if not self.groups_joined:  # closed by a failed access check: nothing more goes out
+            if not self.admitted:  # closed by a failed access check: nothing more goes out
                 return
 
     async def thread_typing(self, event):

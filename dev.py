@@ -70,7 +70,14 @@ def test(extra):
     # In parallel, one worker per core (pytest-xdist), unless the caller chose (-n, -p no:xdist).
     parallel = [] if any(a == "-n" or a.startswith("-n") or a == "no:xdist" for a in extra) else ["-n", "auto"]
     result = subprocess.run([str(PY), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
-    sys.exit(result.returncode)
+    if result.returncode != 0 or extra:
+        sys.exit(result.returncode)
+    # The browser tests, as their own invocation (tests/browser/conftest.py): headless Chromium
+    # at phone width against the live server. Without Chromium they skip (and fail in CI).
+    print("+ browser tests (tests/browser)", flush=True)
+    browser = subprocess.run([str(PY), "-m", "pytest", "tests/browser", "-p", "no:xdist"], cwd=ROOT,
+                             env={**env, "CLINIC_BROWSER_TESTS": "1"})
+    sys.exit(browser.returncode)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ from rest_framework.test import APIClient
 from tests.factories import PortalPatientFactory, StaffFactory
 from tests.services import missing
 
+# Browser tests run as their own invocation (tests/browser/conftest.py).
+collect_ignore = [] if os.environ.get("CLINIC_BROWSER_TESTS") else ["browser"]
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):

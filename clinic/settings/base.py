@@ -319,6 +319,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the error answers the shared layers give (apps/core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.document_errors",
+    ],
     # Stable enum names where several choice sets share a field name (status) or one choice
     # set appears under several field names (severity, mode).
     "ENUM_NAME_OVERRIDES": {

@@ -277,6 +277,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(VAR_DIR / "media")}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Private files (attachments, consent PDFs, recordings, documents): one storage with no URL
+# (apps/core/storage.py). The filesystem under PRIVATE_FILES_ROOT by default; an S3-compatible
+# bucket when PRIVATE_FILES_S3_BUCKET is set, which every web and worker machine then shares.
+PRIVATE_FILES_ROOT = env.str("PRIVATE_FILES_ROOT", default=str(VAR_DIR / "private"))
+PRIVATE_FILES_S3_BUCKET = env.str("PRIVATE_FILES_S3_BUCKET", default="")
+if PRIVATE_FILES_S3_BUCKET:
+    STORAGES["private"] = {"BACKEND": "apps.core.storage.PrivateS3Storage", "OPTIONS": {
+        "bucket_name": PRIVATE_FILES_S3_BUCKET,
+        "endpoint_url": env.str("PRIVATE_FILES_S3_ENDPOINT_URL", default="") or None,  # MinIO, R2, ...
+        "region_name": env.str("PRIVATE_FILES_S3_REGION", default="") or None,
+        "access_key": env.str("PRIVATE_FILES_S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("PRIVATE_FILES_S3_SECRET_ACCESS_KEY", default="") or None,
+        "location": env.str("PRIVATE_FILES_S3_PREFIX", default=""),
+    }}
+else:
+    STORAGES["private"] = {"BACKEND": "apps.core.storage.PrivateFileSystemStorage", "OPTIONS": {"location": PRIVATE_FILES_ROOT}}
 
 # --- Real time: where pages open their WebSocket ------------------------------------------
 # HTTP is served by gunicorn and WebSockets by daphne (clinic/serve.py). Pages connect to
@@ -397,9 +413,8 @@ MESSAGING_CELERY_QUEUE = env.str("MESSAGING_CELERY_QUEUE", default="")
 MESSAGING_SMS_TEST_DELAY = env.float("MESSAGING_SMS_TEST_DELAY", default=0.0)
 # Appointment reminders: hours before the visit start (one deduplicated row per offset).
 MESSAGING_REMINDER_OFFSETS_HOURS = env.list("MESSAGING_REMINDER_OFFSETS_HOURS", cast=float, default=[48.0, 2.0])
-# Secure-message attachments: kept outside MEDIA_ROOT (served only through an access check);
-# "" = VAR_DIR/private/attachments. Largest file, and files per message.
-MESSAGING_ATTACHMENT_ROOT = env.str("MESSAGING_ATTACHMENT_ROOT", default="")
+# Secure-message attachments: in the private storage (STORAGES["private"], under
+# "attachments/"), served only through an access check. Largest file, and files per message.
 MESSAGING_ATTACHMENT_MAX_BYTES = env.int("MESSAGING_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 MESSAGING_ATTACHMENTS_PER_MESSAGE = env.int("MESSAGING_ATTACHMENTS_PER_MESSAGE", default=5)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{CLINIC_NAME}: "

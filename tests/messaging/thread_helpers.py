@@ -33,6 +33,6 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def private_attachment_root(settings, tmp_path):
-    """Attachments go to a temporary private directory (import this fixture into a module)."""
-    settings.MESSAGING_ATTACHMENT_ROOT = tmp_path / "private-attachments"
-    return settings.MESSAGING_ATTACHMENT_ROOT
+    """Attachments go to a temporary private directory (import this fixture into a module):
+    the private storage's root is tmp_path / "private" (tests/conftest.py)."""
+    return tmp_path / "private" / "attachments"

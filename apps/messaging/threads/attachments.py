@@ -1,8 +1,8 @@
 """Attachment files: where they are kept and what they are.
 
-Storage. Files live under MESSAGING_ATTACHMENT_ROOT (default var/private/attachments), a
-directory no URL maps to: MEDIA is not served, and this storage has no base URL at all, so
-the only way out is the permission-checked download view. Stored names are random (the
+Storage. Files live in the clinic's one private storage (STORAGES["private"]: the filesystem
+under PRIVATE_FILES_ROOT, or an S3-compatible bucket), under "attachments/". It has no URL at
+all, so the only way out is the permission-checked download view. Stored names are random (the
 thread id and a UUID), never the patient's filename.
 
 Type. The browser's Content-Type and the file's extension are ignored: the first bytes
@@ -16,8 +16,8 @@ import re
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
-from django.utils.functional import cached_property
+
+from apps.core.storage import PrivateFiles
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_PER_MESSAGE = 5
@@ -43,31 +43,9 @@ def max_per_message():
     return int(getattr(settings, "MESSAGING_ATTACHMENTS_PER_MESSAGE", DEFAULT_MAX_PER_MESSAGE))
 
 
-class PrivateAttachmentStorage(FileSystemStorage):
-    """A FileSystemStorage whose root is read from settings on use (tests point it at a
-    temporary directory) and which has no URL."""
-
-    def __init__(self):
-        super().__init__(base_url=None)
-
-    @property
-    def base_location(self):
-        root = getattr(settings, "MESSAGING_ATTACHMENT_ROOT", None) or (settings.VAR_DIR / "private" / "attachments")
-        return str(root)
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @cached_property
-    def base_url(self):
-        return None
-
-    def url(self, name):
-        raise ValueError("Attachments have no public URL; use the download view.")
-
-
-_storage = PrivateAttachmentStorage()
+# The private storage's "attachments/" corner (apps/core/storage.py): the filesystem or an
+# S3-compatible bucket, as settings say; no URL either way.
+_storage = PrivateFiles("attachments")
 
 
 def private_attachment_storage():

@@ -61,8 +61,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_full_name(self):
         return self.full_name or self.email
 
+    # Titles people are addressed by with their family name: "Dr. Priya Shah" -> "Dr. Shah".
+    HONORIFICS = {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx", "mx."}
+
     def get_short_name(self):
-        return (self.full_name.split(" ")[0] if self.full_name else self.email)
+        """How a greeting addresses the user: the first name, or the title and family name."""
+        words = self.full_name.split()
+        if not words:
+            return self.email
+        if words[0].lower() in self.HONORIFICS and len(words) > 1:
+            return f"{words[0]} {words[-1]}"
+        return words[0]
 
     @property
     def is_clinic_staff(self):

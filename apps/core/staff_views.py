@@ -13,7 +13,9 @@ staff_home_context = Hook("staff_home_context", "(*, request) -> dict of templat
 @staff_required()
 def staff_home(request):
     heartbeat = Heartbeat.objects.filter(name="worker").first()
+    hour = timezone.localtime().hour
     context = {
+        "greeting": "Good morning" if hour < 12 else "Good afternoon" if hour < 18 else "Good evening",
         "heartbeat": heartbeat,
         "jobs_ok": heartbeat is not None and (timezone.now() - heartbeat.at).total_seconds() < 180,
     }

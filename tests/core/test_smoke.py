@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 
@@ -34,3 +35,16 @@ def test_staff_factory_gives_the_requested_role(db):
 
     assert StaffFactory(role="provider").role == "provider"
     assert StaffFactory().role == "front_desk"
+
+
+@pytest.mark.parametrize("full_name, greeted", [
+    ("Dr. Priya Shah", "Dr. Shah"), ("Camila Ortiz", "Camila"), ("dr Lee", "dr Lee"), ("", None),
+])
+def test_the_dashboard_greets_staff_by_name_and_title(client_for, front_desk, full_name, greeted):
+    front_desk.full_name = full_name
+    front_desk.save(update_fields=["full_name"])
+
+    body = client_for(front_desk).get("/staff/").content.decode()
+
+    assert f", {greeted or front_desk.email}</h1>" in body
+    assert any(f"<h1>Good {part}," in body for part in ("morning", "afternoon", "evening"))

@@ -104,6 +104,36 @@ def seed_upcoming_visit(now=None):
             "(notice and reminders in /staff/messages/outbox/)"]
 
 
+# A second demo visit, far enough ahead (outside the cancellation window) that the demo patient
+# can try cancelling and rescheduling it online.
+DEMO_CHANGEABLE_AHEAD = datetime.timedelta(days=4)
+
+
+@demo.contribute(order=41)
+def seed_changeable_visit(now=None):
+    """Book the demo patient's second visit, about four days ahead, unless they already have
+    a planned visit beyond the cancellation window (SCHEDULING_CANCELLATION_WINDOW_HOURS)."""
+    now = now or timezone.now()
+    patient = Patient.objects.filter(user__email=DEMO_VISIT_PATIENT).first()
+    visit_type = VisitType.objects.filter(name=DEMO_VISIT_TYPE, is_active=True).first()
+    desk = User.objects.filter(email="frontdesk@clinic.test").first()
+    if patient is None or visit_type is None or desk is None:
+        return []
+    window_end = now + datetime.timedelta(hours=settings.SCHEDULING_CANCELLATION_WINDOW_HOURS)
+    if Visit.objects.for_patient(patient).upcoming(now).filter(start__gt=window_end).exists():
+        return []
+    slot = VisitSlot.objects.free().filter(
+        mode=visit_type.mode, provider__is_active=True, provider__visit_types=visit_type,
+        start__gte=now + DEMO_CHANGEABLE_AHEAD,
+    ).order_by("start").first()
+    if slot is None:
+        return [f"visit: no free slot for {DEMO_VISIT_PATIENT}'s changeable visit"]
+    visit = visit_book_for_patient(patient=patient, slot=slot, visit_type=visit_type, actor=desk,
+                                   idempotency_key=f"demo-{slot.pk}")
+    return [f"visit: {DEMO_VISIT_PATIENT} also booked for {timezone.localtime(visit.start):%a %d %b %H:%M} "
+            "(far enough ahead to cancel or reschedule online)"]
+
+
 @demo.summary(order=30)
 def providers_summary():
     return [f"Providers: {', '.join(p[0] for p in DEMO_PROVIDERS)}"]

@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from apps.core.demo import seed_demo
@@ -414,12 +415,15 @@ def test_the_demo_books_a_visit_whose_reminder_reaches_the_local_sms_outbox(db, 
     outbox at once and the 2 h reminder at its time."""
     settings.MESSAGING_SMS_BACKEND = ""  # no Twilio credentials: the local outbox
     seed_demo()
-    seed_demo()  # idempotent: still one visit
+    seed_demo()  # idempotent: still the same visits
 
-    visit = Visit.objects.get(patient__user__email="patient@clinic.test")
+    visits = list(Visit.objects.filter(patient__user__email="patient@clinic.test").order_by("start"))
+    assert len(visits) == 2  # the one with reminders soon, and one far enough ahead to change
+    visit = visits[0]
     assert visit.start > timezone.now() + datetime.timedelta(hours=2)
     run_due()
-    assert "booked" in SmsOutboxEntry.objects.get(to=visit.patient.phone).body
+    notices = SmsOutboxEntry.objects.filter(to=visit.patient.phone).values_list("body", flat=True)
+    assert len(notices) == 2 and all("booked" in body for body in notices)
     run_due(now=visit.start - H2 + datetime.timedelta(seconds=1))
     texts = list(SmsOutboxEntry.objects.filter(to=visit.patient.phone).values_list("body", flat=True))
     assert len(texts) >= 2 and any("reminder" in t for t in texts)  # 2 h (and 48 h when booked that far ahead)
@@ -437,3 +441,17 @@ def test_during_clinic_hours_the_demo_visit_is_two_and_a_half_hours_ahead(db):
     visit = Visit.objects.filter(patient__user__email="patient@clinic.test").order_by("-start").first()
     assert visit.start == morning + datetime.timedelta(hours=2, minutes=30)
     assert reminder_offsets(visit) == [H2, H48]
+
+
+def test_the_demo_patient_can_cancel_or_reschedule_their_later_demo_visit_online(db, client_for):
+    seed_demo()
+    later = Visit.objects.filter(patient__user__email="patient@clinic.test").order_by("-start").first()
+    assert later.start - timezone.now() > datetime.timedelta(hours=settings.SCHEDULING_CANCELLATION_WINDOW_HOURS)
+
+    client = client_for(later.patient.user)
+    cancel = client.get(f"/portal/schedule/visits/{later.pk}/cancel/")
+    reschedule = client.get(f"/portal/schedule/visits/{later.pk}/reschedule/")
+
+    assert cancel.status_code == 200 and 'name="reason"' in cancel.content.decode()
+    assert reschedule.status_code == 200 and "inside_cancellation_window" not in reschedule.content.decode()
+    assert "inside_cancellation_window" not in cancel.content.decode()

@@ -255,3 +255,16 @@ def test_an_open_red_request_blocks_online_booking(client_for, patient, make_slo
     assert f'value="{slot.pk}"' not in page.content.decode()
     assert response.status_code == 400
     assert "Seek emergency care now" in response.content.decode()
+
+
+@pytest.mark.parametrize("hours_from_now, warned", [(6, True), (72, False)])
+def test_a_time_inside_the_cancellation_window_is_flagged_before_confirming(
+        client_for, patient, make_slot, visit_type, settings, hours_from_now, warned):
+    settings.SCHEDULING_CANCELLATION_WINDOW_HOURS = 24
+    slot = make_slot(hours_from_now=hours_from_now)
+    client = client_for(patient.user)
+    hold(client, slot, visit_type)
+
+    page = client.get(confirm_url(slot)).content.decode()
+
+    assert ("less than 24 hours away: once you confirm, you cannot cancel or move it online" in page) is warned

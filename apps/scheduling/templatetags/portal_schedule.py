@@ -3,6 +3,7 @@ with the zone's abbreviation, and deadlines as countdown text."""
 import datetime
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -67,3 +68,17 @@ def countdown(deadline):
         return ""
     return format_html('<time class="countdown" datetime="{}" data-countdown>{}</time>',
                        deadline.isoformat(), countdown_text(deadline))
+
+
+@register.filter
+def inside_cancellation_window(start):
+    """Whether a visit starting at `start` could no longer be cancelled or moved online once
+    booked (SCHEDULING_CANCELLATION_WINDOW_HOURS before it): the booking page warns first."""
+    if start is None:
+        return False
+    return start - timezone.now() < datetime.timedelta(hours=settings.SCHEDULING_CANCELLATION_WINDOW_HOURS)
+
+
+@register.simple_tag
+def cancellation_window_hours():
+    return settings.SCHEDULING_CANCELLATION_WINDOW_HOURS

@@ -27,6 +27,7 @@ import re
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from apps.core import validation
 from apps.core.hooks import Hook
 from apps.messaging.models import InboundSms, SmsOptOut
 from apps.messaging.outbox import sms_reply_enqueue
@@ -40,6 +41,7 @@ OPT_IN = {"START", "UNSTOP"}
 HELP = {"HELP", "INFO"}
 CONFIRM = {"C", "YES", "CONFIRM"}
 CANCEL = {"X", "CANCEL"}
+MAX_BODY = 1600  # Twilio's longest inbound message
 
 
 def keyword_of(body):
@@ -91,10 +93,13 @@ def _match_patient(phone):
 def sms_inbound_receive(*, sid, from_number, to_number="", body=""):
     """Record an inbound SMS (once per MessageSid: a replayed webhook returns the first row and
     does nothing else), act on its keyword, and queue one answer SMS through the outbox.
-    Returns (inbound, created)."""
+    Returns (inbound, created). The numbers and the sid must fit their columns (the webhook
+    checks them); a NUL or unpaired surrogate in the body is kept as U+FFFD, since PostgreSQL
+    cannot store it and the message must not be lost."""
+    body = validation.storable_text(body or "")[:MAX_BODY]
     try:
         with transaction.atomic():
-            inbound = InboundSms.objects.create(sid=sid, from_number=from_number, to_number=to_number, body=body[:1600])
+            inbound = InboundSms.objects.create(sid=sid, from_number=from_number, to_number=to_number, body=body)
     except IntegrityError:
         return InboundSms.objects.get(sid=sid), False
 

@@ -1,8 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from apps.core import validation
 from apps.patients.models import DuplicateReview, Patient
 from apps.patients.phone import normalize_phone
 from apps.patients.services import CONTACT_FIELDS, PATIENT_FIELDS, registration_submit
@@ -16,7 +16,7 @@ class PatientSignupForm(forms.Form):
 
     first_name = forms.CharField(max_length=100, label="Legal first name", widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(max_length=100, label="Legal last name", widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
-    date_of_birth = forms.DateField(widget=DATE)
+    date_of_birth = validation.BirthDateField(widget=DATE)
     phone = forms.CharField(
         label="Mobile phone", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         help_text="For visit reminders by text. You can turn texts off later.",
@@ -33,15 +33,6 @@ class PatientSignupForm(forms.Form):
             return normalize_phone(self.cleaned_data["phone"])
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages)
-
-    def clean_date_of_birth(self):
-        dob = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if dob > today:
-            raise forms.ValidationError("Date of birth cannot be in the future.")
-        if dob.year < today.year - 130:
-            raise forms.ValidationError("Check the year of birth.")
-        return dob
 
     def signup(self, request, user):
         data = self.cleaned_data
@@ -98,7 +89,8 @@ class PatientContactForm(_PhoneFieldsMixin, forms.ModelForm):
 
 
 class StaffPatientForm(_PhoneFieldsMixin, forms.ModelForm):
-    """Every field staff may set. Validation proper happens in the service."""
+    """Every field staff may set. Validation proper happens in the service; the date of birth
+    is checked as at signup and in the API (apps/core/validation.py)."""
 
     class Meta:
         model = Patient
@@ -106,11 +98,12 @@ class StaffPatientForm(_PhoneFieldsMixin, forms.ModelForm):
         widgets = {"date_of_birth": DATE, "quiet_hours_start": TIME, "quiet_hours_end": TIME}
         labels = LABELS
         help_texts = HELP
+        field_classes = {"date_of_birth": validation.BirthDateField}
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(label="Name, MRN or phone", required=False)
-    date_of_birth = forms.DateField(required=False, widget=DATE)
+    q = forms.CharField(label="Name, MRN or phone", required=False, max_length=200)
+    date_of_birth = validation.DateField(required=False, widget=DATE)
 
 
 class DuplicateResolveForm(forms.Form):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.core import validation
 from apps.core.api.serializers import PlannedRepresentationMixin
 from apps.patients.models import Patient
 from apps.patients.services import PATIENT_FIELDS
@@ -20,9 +21,18 @@ class PatientOutput(PlannedRepresentationMixin, serializers.ModelSerializer):
 
 
 class PatientInput(serializers.ModelSerializer):
-    # Phones are normalized to E.164 by the service, so accept what people type here.
+    # Phones are normalized to E.164 by the service, so accept what people type here. The date
+    # of birth, the opt-ins and quiet hours follow the rules the portal and staff forms share
+    # (apps/core/validation.py): quiet hours are wall-clock times, an offset is refused.
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     emergency_contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    date_of_birth = validation.ApiBirthDateField()
+    sms_opt_in = validation.ApiBooleanField(required=False)
+    email_opt_in = validation.ApiBooleanField(required=False)
+    quiet_hours_start = validation.ApiTimeOfDayField(required=False, allow_null=True,
+                                                     help_text="In the patient's timezone, without an offset (HH:MM).")
+    quiet_hours_end = validation.ApiTimeOfDayField(required=False, allow_null=True,
+                                                   help_text="In the patient's timezone, without an offset (HH:MM).")
 
     class Meta:
         model = Patient

@@ -1,12 +1,13 @@
-"""Forms of the patient portal's schedule pages. They parse input only; the rules (triage,
-holds, windows) live in apps/scheduling/services."""
-import datetime
+"""Forms of the patient portal's schedule pages. They parse input only, with the rules the API's
+serializers use for the same input (apps/core/validation.py: supported years, preferred dates
+and the day to book from today to the booking horizon); the rules of triage, holds and
+windows live in apps/scheduling/services."""
 import uuid
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 
+from apps.core import validation
 from apps.scheduling import selectors
 from apps.scheduling.models import Location, Mode, Provider, TriageQuestion, VisitType
 
@@ -61,9 +62,9 @@ class VisitRequestForm(forms.Form):
                                        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}))
     pain_scale = forms.TypedChoiceField(label="Pain right now, 0 to 10", choices=PAIN_CHOICES, coerce=int,
                                         required=False, empty_value=None)
-    preferred_date_1 = forms.DateField(label="Preferred date", required=False, widget=DATE_INPUT)
-    preferred_date_2 = forms.DateField(label="Second choice", required=False, widget=DATE_INPUT)
-    preferred_date_3 = forms.DateField(label="Third choice", required=False, widget=DATE_INPUT)
+    preferred_date_1 = validation.DateField(label="Preferred date", required=False, widget=DATE_INPUT)
+    preferred_date_2 = validation.DateField(label="Second choice", required=False, widget=DATE_INPUT)
+    preferred_date_3 = validation.DateField(label="Third choice", required=False, widget=DATE_INPUT)
     preferred_mode = forms.ChoiceField(label="How would you like to be seen?", required=False, widget=forms.RadioSelect,
                                        choices=[("", "No preference"), *Mode.choices])
     location = forms.ModelChoiceField(label="Location", queryset=Location.objects.none(), required=False,
@@ -97,12 +98,13 @@ class VisitRequestForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        today = timezone.localdate()
-        horizon = today + datetime.timedelta(days=settings.SCHEDULING_HORIZON_DAYS)
         for name in ("preferred_date_1", "preferred_date_2", "preferred_date_3"):
             day = data.get(name)
-            if day and not today <= day <= horizon:
-                self.add_error(name, f"Choose a date between today and {horizon:%b} {horizon.day}, {horizon.year}.")
+            if day:
+                try:
+                    validation.check_upcoming_date(day, days=settings.SCHEDULING_HORIZON_DAYS)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
         return data
 
     def service_kwargs(self):
@@ -150,7 +152,7 @@ class SlotSearchForm(forms.Form):
     visit_type = forms.ModelChoiceField(label="Type of visit", queryset=VisitType.objects.none(), empty_label=None)
     provider = forms.ModelChoiceField(label="Provider", queryset=Provider.objects.none(), required=False,
                                       empty_label="Any provider")
-    day = forms.DateField(label="Day", widget=DATE_INPUT)
+    day = validation.DateField(label="Day", widget=DATE_INPUT)
 
     def __init__(self, *args, visit_types=None, fixed_visit_type=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,12 +166,7 @@ class SlotSearchForm(forms.Form):
         self.fields["provider"].label_from_instance = lambda p: f"{p} · {p.specialty}" if p.specialty else str(p)
 
     def clean_day(self):
-        day = self.cleaned_data["day"]
-        today = timezone.localdate()
-        horizon = today + datetime.timedelta(days=settings.SCHEDULING_HORIZON_DAYS)
-        if not today <= day <= horizon:
-            raise forms.ValidationError(f"Choose a day between today and {horizon:%b} {horizon.day}, {horizon.year}.")
-        return day
+        return validation.check_upcoming_date(self.cleaned_data["day"], days=settings.SCHEDULING_HORIZON_DAYS, noun="day")
 
 
 class SlotChoiceForm(forms.Form):
@@ -189,6 +186,11 @@ class BookingConfirmForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", f"portal-{uuid.uuid4()}")
         super().__init__(*args, **kwargs)
+
+
+class CancelRequestForm(forms.Form):
+    reason = forms.CharField(label="Reason", required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CancelVisitForm(forms.Form):

@@ -17,14 +17,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
 from apps.core import pages
-from apps.core.exceptions import InvalidTransition, NotFound
+from apps.core.exceptions import InvalidTransition, NotFound, ValidationFailed
 from apps.core.transitions import can_transition
 from apps.patients.decorators import patient_required
 from apps.scheduling import selectors, services
 from apps.scheduling.exceptions import CancellationWindowClosed, HoldExpired, OfferExpired, OfferNotOpen
 from apps.scheduling.models import Severity, Visit, VisitRequest
 from apps.scheduling.portal_forms import (
-    AcceptOfferForm, BookingConfirmForm, CancelVisitForm, DeclineOfferForm, SlotChoiceForm, SlotSearchForm,
+    AcceptOfferForm, BookingConfirmForm, CancelRequestForm, CancelVisitForm, DeclineOfferForm, SlotChoiceForm, SlotSearchForm,
     VisitRequestForm,
 )
 from apps.scheduling.triage import EMERGENCY_INSTRUCTIONS
@@ -50,6 +50,14 @@ def _problem(request, exc, *, title, back_url, back_label, extra=None):
     return pages.problem(request, exc, title=title, back_url=back_url, back_label=back_label, template=T + "problem.html",
                          extra={"emergency": exc.code == "emergency_care_required",
                                 "EMERGENCY_INSTRUCTIONS": EMERGENCY_INSTRUCTIONS, **(extra or {})})
+
+
+def _invalid(form):
+    """A form's errors as a refusal (400) whose message names each field."""
+    fields = {name: list(errors) for name, errors in form.errors.items()}
+    message = " ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+                       for name, errors in fields.items())
+    return ValidationFailed(fields, message=message)
 
 
 # --- overview -------------------------------------------------------------------------------
@@ -126,7 +134,10 @@ def request_cancel(request, request_id):
         return _problem(request, exc, title="This request cannot be cancelled", back_url=back, back_label="Back to the request")
 
     pages.on_error(request, refused)
-    services.visit_request_cancel(request=visit_request, actor=request.user, reason=request.POST.get("reason", "")[:500])
+    form = CancelRequestForm(request.POST)
+    if not form.is_valid():
+        return refused(_invalid(form))
+    services.visit_request_cancel(request=visit_request, actor=request.user, reason=form.cleaned_data["reason"])
     messages.success(request, "Your request was cancelled.")
     return redirect("portal_schedule")
 

@@ -1,14 +1,19 @@
 """Input and output shapes of the scheduling API (apps/scheduling/api.py). Inputs only parse
-and type-check; every rule lives in the services. Outputs are read-only.
+and type-check, with the rules the portal's forms use for the same input (apps/core/
+validation.py: dates within the supported years, times that exist in the clinic's zone,
+preferred dates from today to the booking horizon); every other rule lives in the services.
+List filters refuse a parameter given empty (validation.QueryInput). Outputs are read-only.
 
 The list outputs (slots, requests, visits) render through a plan built once per process (see
 _Planned): DRF's generic path walks each field through get_attribute and rebuilds a
 ModelSerializer's fields for every request, which dominated the slot search's CPU time."""
 import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from apps.core import validation
 from apps.core.api.serializers import build_row_plan, render_row
 from apps.patients.models import Patient
 from apps.scheduling.models import Location, Mode, Provider, Severity, Visit, VisitRequest, VisitSlot, VisitType
@@ -69,6 +74,13 @@ class _Planned(serializers.Serializer):
         return render_row(self, row)
 
 
+# Triage answers (VisitRequestInput.answers): what the portal's form can send, bounded (the
+# keys are TriageQuestion keys, at most 64 characters).
+MAX_ANSWERS = 50
+MAX_ANSWER_KEY_LENGTH = 64
+MAX_ANSWER_LENGTH = 200
+
+
 # --- reference data -------------------------------------------------------------------------
 
 class VisitTypeOutput(_Planned):
@@ -107,14 +119,14 @@ class SlotOutput(_Planned):
     status = serializers.ChoiceField(choices=VisitSlot.Status.choices)
 
 
-class SlotSearchInput(serializers.Serializer):
+class SlotSearchInput(validation.QueryInput):
     provider = serializers.UUIDField(required=False, help_text="Only this provider's slots.")
     visit_type = serializers.PrimaryKeyRelatedField(
         queryset=VisitType.objects.filter(is_active=True), required=False,
         help_text="Only slots this visit type fits (mode, length, the provider offers it).",
     )
-    start = serializers.DateTimeField(required=False, help_text="From (inclusive); default now.")
-    end = serializers.DateTimeField(required=False, help_text=f"Until (exclusive); default start + 7 days, at most {MAX_SLOT_SEARCH_DAYS} days after start.")
+    start = validation.ApiDateTimeField(required=False, help_text="From (inclusive); default now. Without an offset: the clinic's time.")
+    end = validation.ApiDateTimeField(required=False, help_text=f"Until (exclusive); default start + 7 days, at most {MAX_SLOT_SEARCH_DAYS} days after start.")
     mode = serializers.ChoiceField(choices=Mode.choices, required=False)
     location = serializers.UUIDField(required=False)
 
@@ -190,16 +202,35 @@ class VisitRequestInput(serializers.Serializer):
     request_type = serializers.ChoiceField(choices=VisitRequest.Type.choices, default=VisitRequest.Type.SCHEDULED)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     symptoms = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list, max_length=50)
-    answers = serializers.DictField(required=False, default=dict)
-    preferred_dates = serializers.ListField(child=serializers.DateField(), required=False, default=list, max_length=30)
+    answers = serializers.DictField(required=False, default=dict, help_text=f"Triage answers by question key: at most {MAX_ANSWERS}, "
+                                    f"each a text of at most {MAX_ANSWER_LENGTH} characters, a number or a boolean.")
+    preferred_dates = serializers.ListField(child=validation.ApiDateField(), required=False, default=list, max_length=30,
+                                            help_text="Days from today to the booking horizon (SCHEDULING_HORIZON_DAYS).")
     preferred_mode = serializers.ChoiceField(choices=Mode.choices, required=False, allow_blank=True, default="")
     visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.all(), required=False, allow_null=True, default=None)
     preferred_provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True, default=None)
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True, default=None,
                                                   help_text="Required for a walk-in: where the patient is.")
 
+    def validate_answers(self, answers):
+        if len(answers) > MAX_ANSWERS:
+            raise serializers.ValidationError(f"Give at most {MAX_ANSWERS} answers.")
+        for key, value in answers.items():
+            if len(key) > MAX_ANSWER_KEY_LENGTH:
+                raise serializers.ValidationError(f"Answer keys have at most {MAX_ANSWER_KEY_LENGTH} characters.")
+            if isinstance(value, (dict, list)) or (isinstance(value, str) and len(value) > MAX_ANSWER_LENGTH):
+                raise serializers.ValidationError(
+                    f"Each answer is a text of at most {MAX_ANSWER_LENGTH} characters, a number or a boolean.")
+        return answers
 
-class VisitRequestFilterInput(serializers.Serializer):
+    def validate_preferred_dates(self, days):
+        # The portal form's rule (portal_forms.VisitRequestForm), from the one shared place.
+        for day in days:
+            validation.for_api(validation.check_upcoming_date, day, days=settings.SCHEDULING_HORIZON_DAYS)
+        return days
+
+
+class VisitRequestFilterInput(validation.QueryInput):
     status = serializers.ChoiceField(choices=VisitRequest.Status.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     type = serializers.ChoiceField(choices=VisitRequest.Type.choices, required=False)
@@ -226,7 +257,7 @@ class OfferInput(serializers.Serializer):
     slots = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=5)
     hold_hours = serializers.IntegerField(min_value=1, max_value=168, required=False,
                                           help_text="How long the slots are held (default: the clinic's, 24).")
-    hold_until = serializers.DateTimeField(required=False, help_text="Alternatively, the deadline itself.")
+    hold_until = validation.ApiDateTimeField(required=False, help_text="Alternatively, the deadline itself.")
     visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.all(), required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
@@ -286,10 +317,10 @@ class VisitInput(serializers.Serializer):
                                                  help_text="The patient's GREEN visit request this booking answers, if any.")
 
 
-class VisitFilterInput(serializers.Serializer):
+class VisitFilterInput(validation.QueryInput):
     patient = serializers.UUIDField(required=False)
     provider = serializers.UUIDField(required=False)
-    date = serializers.DateField(required=False, help_text="Visits starting on this day (the clinic's timezone).")
+    date = validation.ApiDateField(required=False, help_text="Visits starting on this day (the clinic's timezone).")
 
 
 class RescheduleInput(serializers.Serializer):

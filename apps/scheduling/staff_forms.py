@@ -1,5 +1,6 @@
-"""Forms of the staff scheduling pages. They parse input only; every rule lives in the
-services, whose errors the views put back on these forms (core.pages.form_error)."""
+"""Forms of the staff scheduling pages. They parse input only (dates and times with the rules
+the API shares, apps/core/validation.py); every rule lives in the services, whose errors the
+views put back on these forms (core.pages.form_error)."""
 import datetime
 import uuid
 
@@ -7,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core import validation
 from apps.scheduling.models import Location, Provider, Severity, VisitType
 from apps.scheduling.services.requests import MAX_OFFERED_SLOTS
 
@@ -90,7 +92,7 @@ def _default_deadline():
 class OfferForm(forms.Form):
     slots = UUIDChoiceField(label=f"Times to offer (1 to {MAX_OFFERED_SLOTS})",
                             error_messages={"required": f"Tick between 1 and {MAX_OFFERED_SLOTS} times."})
-    hold_until = forms.DateTimeField(
+    hold_until = validation.DateTimeField(
         label="Hold the times until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text="Clinic time. A time is never held past its own start.",
@@ -158,7 +160,7 @@ class SlotActionForm(forms.Form):
 
 
 class DayScheduleForm(forms.Form):
-    date = forms.DateField(label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = validation.DateField(label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     provider = forms.ModelChoiceField(queryset=Provider.objects.none(), label="Provider", required=False, empty_label=None)
     location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Location", required=False,
                                       empty_label="All locations")

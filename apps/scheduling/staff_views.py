@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
-from apps.core import access, pages
+from apps.core import access, pages, validation
 from apps.core.decorators import staff_required
 from apps.core.exceptions import DomainError, ValidationFailed
 from apps.scheduling import selectors, services
@@ -47,9 +47,19 @@ def _form_error(form, exc):
     pages.form_error(form, exc if isinstance(exc, ValidationFailed) else DomainError(_with_status(exc), code=exc.code))
 
 
+def _filter_problem(form):
+    """A bound filter form's errors as one line naming each field ("Date: Enter a date between
+    the years 1800 and 2199."), or None when it is valid or unbound. The page then answers 400
+    with the line, showing what the valid filters select."""
+    if not form.is_bound or form.is_valid():
+        return None
+    return " ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+                    for name, errors in form.errors.items())
+
+
 def _next_url(request, default):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target and not validation.text_problem(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
 
@@ -244,7 +254,8 @@ def request_cancel(request, request_id):
 
 def _day_context(request, *, error=None):
     form = DayScheduleForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    problem = _filter_problem(form)
+    data = form.cleaned_data if form.is_bound else {}  # the valid filters, when some are not
     location = data.get("location")
     tz = location.tzinfo if location else timezone.get_current_timezone()
     day = data.get("date") or timezone.now().astimezone(tz).date()
@@ -266,7 +277,8 @@ def _day_context(request, *, error=None):
         "form": form, "provider": provider, "location": location, "day": day, "tz_name": str(tz.key if hasattr(tz, "key") else tz),
         "rows": rows, "booked": sum(1 for v in visits), "free": sum(1 for r in rows if r["slot"] and r["slot"].status == VisitSlot.Status.FREE),
         "prev_day": day - datetime.timedelta(days=1), "next_day": day + datetime.timedelta(days=1),
-        "base_query": query.urlencode(), "error": error, "now": timezone.now(),
+        "base_query": query.urlencode(), "error": " ".join(filter(None, (error, problem))) or None, "now": timezone.now(),
+        "filter_problem": problem,
     }
 
 
@@ -274,14 +286,16 @@ def _day_context(request, *, error=None):
 @require_GET
 def day_schedule(request):
     """One provider's slots (with status) and visits (with patient names) on one day, at one
-    location or all; times in the location's timezone (the clinic's for all locations)."""
-    return render(request, "scheduling/staff/day.html", _day_context(request))
+    location or all; times in the location's timezone (the clinic's for all locations). A filter
+    that is not valid (a date outside the supported years, an unknown provider) answers 400
+    with the page of the valid ones and a line naming the field."""
+    context = _day_context(request)
+    return render(request, "scheduling/staff/day.html", context, status=400 if context["filter_problem"] else 200)
 
 
 def _slot_action(request, slot_id, *, act, success):
     slot = selectors.access_slot(request.user, slot_id, access.CHANGE)
     form = SlotActionForm(request.POST)
-    form.is_valid()
     default = reverse("staff_scheduling_day") + "?" + f"provider={slot.provider_id}&date={slot.local_start().date().isoformat()}"
 
     def refused(exc):
@@ -292,7 +306,9 @@ def _slot_action(request, slot_id, *, act, success):
         return render(request, "scheduling/staff/day.html", context, status=exc.status_code)
 
     pages.on_error(request, refused)
-    act(slot, form.cleaned_data.get("reason", ""))
+    if not form.is_valid():  # an unreadable reason (NUL, too long) refuses the action, not only the reason
+        return refused(ValidationFailed({k: list(v) for k, v in form.errors.items()}, message=_filter_problem(form)))
+    act(slot, form.cleaned_data["reason"])
     messages.success(request, success)
     return redirect(_next_url(request, default))
 
@@ -319,7 +335,10 @@ def front_desk(request):
     """Today's visits, all providers (one location or all), with the actions each status
     allows. ?partial=1 for the live refresh."""
     form = FrontDeskForm(request.GET or None)
-    location = form.cleaned_data.get("location") if form.is_valid() else None
+    problem = _filter_problem(form)
+    if problem and not request.GET.get("partial"):  # the live refresh shows no messages: it only answers 400
+        messages.error(request, problem)
+    location = form.cleaned_data.get("location") if form.is_bound and not problem else None
     tz = location.tzinfo if location else timezone.get_current_timezone()
     today = timezone.now().astimezone(tz).date()
     visits = list(selectors.front_desk_visits(day=today, tz=tz, location=location))
@@ -330,7 +349,7 @@ def front_desk(request):
         "summary": [(label, n) for code, label in V.choices if (n := sum(1 for v in visits if v.status == code))],
     }
     template = "scheduling/staff/_front_desk.html" if request.GET.get("partial") else "scheduling/staff/front_desk.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if problem else 200)
 
 
 # --- one visit --------------------------------------------------------------------------------
@@ -423,6 +442,11 @@ def visit_reschedule(request, visit_id):
                                   reason=form.cleaned_data["reason"])
         messages.success(request, "Visit moved; the patient has been notified.")
         return redirect("staff_scheduling_visit", visit_id=visit.pk)
+    if form.is_bound and not form.is_valid():
+        # The page shows the slot's errors beside the times; the others at the top, by name.
+        for name, errors in list(form.errors.items()):
+            if name != "slot":
+                form.add_error(None, f"{form.fields[name].label}: {' '.join(errors)}")
     return _reschedule_page(request, visit, form, options, 400 if request.method == "POST" else 200)
 
 

@@ -29,15 +29,16 @@ def nurse_client(nurse):
 # --- create ---------------------------------------------------------------------------------
 
 def test_a_scheduled_request_is_created_and_triaged(desk, patient, visit_type, default_triage_rules, front_desk):
+    preferred = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()  # within the booking horizon
     response = desk.post(REQUESTS, {"patient": str(patient.pk), "reason": "Annual check", "symptoms": ["mild cough"],
-                                    "visit_type": str(visit_type.pk), "preferred_dates": ["2030-01-02"]}, format="json")
+                                    "visit_type": str(visit_type.pk), "preferred_dates": [preferred]}, format="json")
 
     assert response.status_code == 201
     body = response.json()
     assert (body["status"], body["severity"], body["request_type"]) == ("NEW", "GREEN", "SCHEDULED")
     assert body["outcome"] == {"emergency": False, "instructions": "", "can_self_book": True}
     created = VisitRequest.objects.get(pk=body["id"])
-    assert created.created_by == front_desk and created.preferred_dates == ["2030-01-02"]
+    assert created.created_by == front_desk and created.preferred_dates == [preferred]
     assert AccessLog.objects.filter(action="create", object_id=str(created.pk)).count() == 1
 
 

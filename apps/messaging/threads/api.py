@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.services import record, record_many
-from apps.core import access
+from apps.core import access, validation
 from apps.core.api.pagination import Pagination
 from apps.core.api.permissions import ClinicAccess
 from apps.core.exceptions import ValidationFailed
@@ -34,12 +34,15 @@ def _writer(request):
     return request.user, None
 
 
-class ThreadFilter(django_filters.FilterSet):
+class ThreadFilter(validation.StrictFilterSet):
+    """Every filter refuses what it cannot read (a non-boolean `unread`, an `assigned_to` past
+    64 bits, an empty `status`) with a 400 naming it, rather than ignoring it."""
+
     status = django_filters.ChoiceFilter(choices=Thread.Status.choices)
     patient = django_filters.UUIDFilter(field_name="patient_id")
-    assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
-    unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
-    unread = django_filters.BooleanFilter(method="filter_unread", label="Waiting for the care team")
+    assigned_to = validation.Int64Filter(field_name="assigned_to_id", help_text="A staff user's id.")
+    unassigned = validation.StrictBooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    unread = validation.StrictBooleanFilter(method="filter_unread", label="Waiting for the care team")
 
     class Meta:
         model = Thread

@@ -1,5 +1,6 @@
 from django import forms
 
+from apps.core import validation
 from apps.messaging.threads.attachments import ALLOWED
 
 ACCEPT = ",".join(sorted({ext for _, exts in ALLOWED.values() for ext in exts}))
@@ -29,6 +30,23 @@ class StaffNewThreadForm(NewThreadForm):
     field_order = ["mrn", "subject", "body", "attachments"]
 
 
+# What AssigneeField answers for a value that names no one: the assign view looks it up,
+# finds nobody and says "Choose a staff member." (nothing is changed).
+NO_SUCH_STAFF = "?"
+
+
+class AssigneeField(forms.Field):
+    """"" (unassign), "me", or a staff user's id within 64 bits. Anything else (a NUL, a number
+    past 64 bits, a 10,000-character string) cleans to NO_SUCH_STAFF: an invalid field would
+    leave cleaned_data without it, which the view reads as "unassign"."""
+
+    def clean(self, value):
+        value = (value or "").strip() if isinstance(value, str) else ""
+        if value in ("", "me") or validation.int64_or_none(value) is not None:
+            return value
+        return NO_SUCH_STAFF
+
+
 class AssignForm(forms.Form):
-    assignee = forms.CharField(required=False)
+    assignee = AssigneeField(required=False)
 

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from apps.core import validation
 from apps.messaging.threads.models import Attachment, Message, Thread
 
 
@@ -54,9 +55,11 @@ class MessageInput(serializers.Serializer):
 
 
 class NotificationPreferences(serializers.Serializer):
-    sms_opt_in = serializers.BooleanField(required=False)
-    email_opt_in = serializers.BooleanField(required=False)
-    quiet_hours_start = serializers.TimeField(required=False, allow_null=True, help_text="In the patient's timezone.")
-    quiet_hours_end = serializers.TimeField(required=False, allow_null=True, help_text="In the patient's timezone.")
+    sms_opt_in = validation.ApiBooleanField(required=False)
+    email_opt_in = validation.ApiBooleanField(required=False)
+    quiet_hours_start = validation.ApiTimeOfDayField(required=False, allow_null=True,
+                                                     help_text="In the patient's timezone, without an offset (HH:MM).")
+    quiet_hours_end = validation.ApiTimeOfDayField(required=False, allow_null=True,
+                                                   help_text="In the patient's timezone, without an offset (HH:MM).")
     timezone = serializers.CharField(read_only=True)
     sms_stopped = serializers.BooleanField(read_only=True, help_text="The number texted STOP: no SMS until it texts START.")

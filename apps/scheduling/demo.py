@@ -72,6 +72,16 @@ DEMO_VISIT_TYPE = "Follow-up visit"
 DEMO_VISIT_AHEAD = datetime.timedelta(hours=2, minutes=30)
 
 
+def _demo_booking():
+    """(the demo patient, the demo visit type, the front-desk user who books), or None."""
+    patient = Patient.objects.filter(user__email=DEMO_VISIT_PATIENT).first()
+    visit_type = VisitType.objects.filter(name=DEMO_VISIT_TYPE, is_active=True).first()
+    desk = User.objects.filter(email="frontdesk@clinic.test").first()
+    if patient is None or visit_type is None or desk is None:
+        return None
+    return patient, visit_type, desk
+
+
 @demo.contribute(order=40)
 def seed_upcoming_visit(now=None):
     """Book one upcoming visit for the demo patient, through the clinic's own booking service
@@ -81,11 +91,10 @@ def seed_upcoming_visit(now=None):
     after that is booked instead: its notice still shows at once, its reminders at their
     times (2 h, and 48 h when that far ahead)."""
     now = now or timezone.now()
-    patient = Patient.objects.filter(user__email=DEMO_VISIT_PATIENT).first()
-    visit_type = VisitType.objects.filter(name=DEMO_VISIT_TYPE, is_active=True).first()
-    desk = User.objects.filter(email="frontdesk@clinic.test").first()
-    if patient is None or visit_type is None or desk is None:
+    found = _demo_booking()
+    if found is None:
         return []
+    patient, visit_type, desk = found
     ahead = Visit.objects.for_patient(patient).upcoming(now).order_by("start").first()
     if ahead is not None:
         return [f"visit: {DEMO_VISIT_PATIENT} already has one at {timezone.localtime(ahead.start):%a %d %b %H:%M}"]
@@ -114,11 +123,10 @@ def seed_changeable_visit(now=None):
     """Book the demo patient's second visit, about four days ahead, unless they already have
     a planned visit beyond the cancellation window (SCHEDULING_CANCELLATION_WINDOW_HOURS)."""
     now = now or timezone.now()
-    patient = Patient.objects.filter(user__email=DEMO_VISIT_PATIENT).first()
-    visit_type = VisitType.objects.filter(name=DEMO_VISIT_TYPE, is_active=True).first()
-    desk = User.objects.filter(email="frontdesk@clinic.test").first()
-    if patient is None or visit_type is None or desk is None:
+    found = _demo_booking()
+    if found is None:
         return []
+    patient, visit_type, desk = found
     window_end = now + datetime.timedelta(hours=settings.SCHEDULING_CANCELLATION_WINDOW_HOURS)
     if Visit.objects.for_patient(patient).upcoming(now).filter(start__gt=window_end).exists():
         return []

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("apps.patients.api_urls")),
     path("", include("apps.scheduling.api_urls")),
     path("", include("apps.messaging.threads.api_urls")),
+    path("", include("apps.consents.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("apps.messaging.urls")),
     path("", include("apps.scheduling.portal_urls")),
     path("", include("apps.scheduling.staff_urls")),
+    path("", include("apps.consents.portal_urls")),
     path("", include("apps.messaging.webhook_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

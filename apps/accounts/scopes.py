@@ -15,3 +15,8 @@ SCOPES.update({
     "messaging:read": "Read secure message threads and patients' notification preferences",
     "messaging:write": "Start threads, post messages, and change patients' notification preferences",
 })
+
+SCOPES.update({
+    "consents:read": "Read procedure plans, consent templates, consents (and verify them), surgical cases and workflows",
+    "consents:write": "Create and move procedure plans, send and revoke consents, create and run surgical cases",
+})

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.patients",
     "apps.messaging",
     "apps.scheduling",
+    "apps.consents",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,9 @@ PORTAL = [
     ("/portal/messages/", "Messages"),
     ("/portal/messages/new/", "New message"),
     ("/notifications/", "Notifications"),
+    ("/portal/consents/", "Consents"),
+    ("/portal/plans/", "plans"),
+    ("/portal/timeline/", "timeline"),
     ("/accounts/email/", "Email"),
     ("/accounts/password/change/", "Password"),
 ]

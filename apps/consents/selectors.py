@@ -1,0 +1,155 @@
+"""Reads for the consents app. Access checks live here (access_*), through core's access layer
+(apps/core/access.py, rules in apps/consents/rules.py): missing and not-yours answer alike
+(NotFound); staff without the permission get PermissionDenied. Pages and the API record PHI
+reads with audit.record*."""
+from django.db.models import Prefetch
+
+from apps.consents.models import (
+    CaseItem, ConsentForm, ConsentTemplate, OperatingRoom, PreOpItem, ProcedureLine, ProcedurePlan, SurgicalCase,
+    TheatreBooking,
+)
+from apps.core import access
+from apps.core.exceptions import NotFound
+from apps.core.lookups import get_or_not_found
+from apps.patients.models import Patient
+
+PLAN_RELATED = ("patient", "surgeon__user", "consultation__visit_type", "approved_by")
+CONSENT_RELATED = ("template", "patient", "plan__surgeon__user")
+CASE_RELATED = ("patient", "plan", "consent", "surgeon__user")
+
+
+def plans():
+    return (ProcedurePlan.objects.select_related(*PLAN_RELATED)
+            .prefetch_related(Prefetch("lines", queryset=ProcedureLine.objects.order_by("position", "id")),
+                              Prefetch("preop_items", queryset=PreOpItem.objects.order_by("order", "id"))))
+
+
+def consents():
+    return ConsentForm.objects.select_related(*CONSENT_RELATED)
+
+
+def cases():
+    return (SurgicalCase.objects.select_related(*CASE_RELATED)
+            .prefetch_related(Prefetch("bookings", queryset=TheatreBooking.objects.select_related("room").order_by("start")),
+                              Prefetch("items", queryset=CaseItem.objects.order_by("recorded_at", "id"))))
+
+
+# --- access -------------------------------------------------------------------------------------
+# Portal pages ask *_for_patient (the signed-in patient's own rows; anyone else: NotFound), the
+# API access_*(actor, id, action) with a staff user or an API key.
+
+def _for_patient(user, queryset, pk, action=access.VIEW):
+    if access.patient_of(user) is None:
+        raise NotFound()
+    return access.get(user, queryset, pk, action)
+
+
+def access_plan_for_patient(user, plan_id):
+    return _for_patient(user, plans(), plan_id)
+
+
+def access_consent_for_patient(user, consent_id, *, action=access.VIEW):
+    return _for_patient(user, consents(), consent_id, action)
+
+
+def access_plan(actor, plan_id, action=access.VIEW):
+    return access.get(actor, plans(), plan_id, action)
+
+
+def access_consent(actor, consent_id, action=access.VIEW):
+    return access.get(actor, consents(), consent_id, action)
+
+
+def access_case(actor, case_id, action=access.VIEW):
+    return access.get(actor, cases(), case_id, action)
+
+
+def access_preop_item(actor, item_id, action=access.VIEW):
+    return access.get(actor, PreOpItem.objects.select_related("plan"), item_id, action)
+
+
+def access_template(actor, template_id):
+    return access.get(actor, ConsentTemplate.objects.all(), template_id)
+
+
+def access_room(actor, room_id):
+    return access.get(actor, OperatingRoom.objects.filter(is_active=True), room_id)
+
+
+def access_workflow_patient(actor, patient_id):
+    """The patient whose workflow `actor` asks for: a patient only their own (NotFound for any
+    other id); staff and API keys who may read procedure plans (else PermissionDenied) any
+    active patient (a missing, malformed or merged id is NotFound)."""
+    own = access.patient_of(actor)
+    if own is not None:
+        if str(own.pk) != str(patient_id):
+            raise NotFound()
+        return own
+    access.scope(actor, ProcedurePlan.objects.none(), access.VIEW)
+    return get_or_not_found(Patient.objects.active(), pk=patient_id)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+def plans_for_patient(patient):
+    return plans().filter(patient=patient).order_by("-created_at")
+
+
+def consents_for_patient(patient):
+    return consents().filter(patient=patient).order_by("-created_at")
+
+
+def portal_consent_groups(patient, *, now=None):
+    """The portal's /portal/consents/ lists: to sign, signed (in force), and the rest (expired,
+    revoked, declined; a signed one past its date counts as expired)."""
+    rows = list(consents_for_patient(patient))
+    to_sign = [c for c in rows if c.status == ConsentForm.Status.PENDING]
+    signed = [c for c in rows if c.status == ConsentForm.Status.SIGNED and not c.is_expired(now)]
+    others = [c for c in rows if c not in to_sign and c not in signed]
+    return to_sign, signed, others
+
+
+def plan_list(*, patient=None, status=None, surgeon=None):
+    qs = plans().order_by("-created_at")
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if status:
+        qs = qs.filter(status=status)
+    if surgeon is not None:
+        qs = qs.filter(surgeon=surgeon)
+    return qs
+
+
+def consent_list(*, patient=None, status=None, plan=None):
+    qs = consents().order_by("-created_at")
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if status:
+        qs = qs.filter(status=status)
+    if plan is not None:
+        qs = qs.filter(plan=plan)
+    return qs
+
+
+def case_list(*, patient=None, status=None):
+    qs = cases().order_by("-created_at")
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def published_templates():
+    return ConsentTemplate.objects.filter(published_at__isnull=False).order_by("key", "-version")
+
+
+def room_bookings(room, *, start, end):
+    """The room's BOOKED theatre bookings overlapping [start, end), in time order."""
+    return (TheatreBooking.objects.filter(room=room, status=TheatreBooking.Status.BOOKED, start__lt=end, end__gt=start)
+            .select_related("case__patient", "surgeon__user").order_by("start"))
+
+
+def items_with_lot(lot_number):
+    """The lot-number trace: every recorded item of that lot, with its case and patient."""
+    return CaseItem.objects.with_lot(lot_number).select_related("case__patient", "case__plan").order_by("recorded_at")

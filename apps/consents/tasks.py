@@ -1,0 +1,23 @@
+"""Consents jobs: take ids (or nothing), call a service, nothing else. Declared here and written
+into django-celery-beat by `manage.py sync_periodic_tasks`."""
+from celery import shared_task
+
+from apps.consents import services
+from apps.core.periodic import Periodic
+
+PERIODIC_TASKS = [
+    # Daily, a little after midnight UTC: signed consents past their validity period expire.
+    Periodic(name="consents.expire", task="consents.expire", crontab={"minute": "10", "hour": "0"}),
+    Periodic(name="consents.remind_unsigned", task="consents.remind_unsigned", every_seconds=3600),
+]
+
+
+@shared_task(name="consents.expire", time_limit=600, soft_time_limit=540)
+def expire():
+    """SIGNED -> EXPIRED at the end of the validity period (each row re-checked under its lock)."""
+    return services.consents_expire()
+
+
+@shared_task(name="consents.remind_unsigned", time_limit=600, soft_time_limit=540)
+def remind_unsigned():
+    return services.consents_remind_unsigned()

@@ -1,8 +1,9 @@
 """Benchmark of scheduling: the free-slot search in process, and the slot search and booking
-over HTTP against the production layout, each beside the minimal endpoint.
+over HTTP against the production layout, each as a ratio to /api/v1/whoami/ in the same run.
 
     .venv/bin/python bench/scheduling.py                     # 16 connections, 20 s per endpoint
     .venv/bin/python bench/scheduling.py --duration 10 --calls 500 --rebuild
+    .venv/bin/python bench/scheduling.py --skip-http --profile 200   # where a booking's CPU goes
 
 What it does, in order:
   1. creates its own PostgreSQL database (default clinic_bench_sched) when missing, migrates it;
@@ -14,16 +15,23 @@ What it does, in order:
   3. measures in process what the API does with apps.scheduling.selectors.slot_search: rows
      of SLOT_SEARCH_COLUMNS, first page of 25 and the total in one query (RowsPagination): one
      provider's week and "any provider, one day" with a visit type, --calls calls each at
-     random providers and days; median and p95 (target p95 < 20 ms);
+     random providers and days; median and p95 (target p95 < 20 ms); and the statements one
+     booking through the API sends (django.test.Client, production settings, an
+     Idempotency-Key, a bench patient; the view's transaction counted as SAVEPOINT/RELEASE for
+     BEGIN/COMMIT, as tests/scheduling/test_perf_booking.py counts them; rolled back);
   4. starts the production layout (`python -m clinic.serve`, as bench/http.py does: gunicorn
-     sync workers for HTTP, daphne for WebSockets, Redis channel layer) and loads, with the
-     same wrk command and a Lua script each: GET /healthz/ (one query), GET /api/v1/slots/
-     (a provider-week search, provider and week varying per request) and POST
-     /api/v1/visits/ (each request books a different FREE slot from a pre-generated list,
-     with its own Idempotency-Key), and GET /api/v1/whoami/ for comparison; prints
-     requests/s, latency, server CPU per request and the ratio to /healthz/ (target >= 50%),
-     whether the CPU floor of each endpoint leaves the target within reach, checks that every booking answered 201 and that no slot holds two
-     active visits.
+     sync workers for HTTP, daphne for WebSockets, Redis channel layer, WEB_MAX_REQUESTS=0 so
+     no worker is recycled while it measures) and loads, with the same wrk command and a Lua
+     script each: GET /healthz/ (for comparison), GET /api/v1/whoami/ (the targets'
+     reference: authenticated, one query), GET /api/v1/slots/ (a provider-week search,
+     provider and week varying per request) and POST /api/v1/visits/ (each request books a
+     different FREE slot from a pre-generated list, with its own Idempotency-Key); prints
+     requests/s, p50, p99, lost requests, server CPU per request and each ratio to whoami
+     (targets: slot search >= 60%; booking >= 25% with <= 15 statements and p99 < 250 ms) and
+     the CPU budget and floor of each;
+  5. stops the server (gunicorn finishes the requests still in flight when wrk stopped), then
+     checks the bookings: PLANNED visits against the POSTs answered, audit rows, and that no
+     slot holds two active visits.
 
 Exit status: 0 when every target is met, 1 when one is not, 2 on a setup error.
 """
@@ -59,6 +67,11 @@ PAST_DAYS = 200
 DAY_START_HOUR, SLOTS_PER_DAY = 8, 25  # 08:00 .. 20:30, 30 minutes each
 PATIENTS = 20_000
 TZ = "America/New_York"
+
+# Issue 15's targets, as ratios to GET /api/v1/whoami/ measured in the same run.
+TARGETS = {"search": (0.60, "slot search"), "book": (0.25, "booking")}
+MAX_BOOKING_STATEMENTS = 15
+MAX_BOOKING_P99_MS = 250
 
 
 # --- building the data (child process, production settings) -------------------------------
@@ -105,7 +118,8 @@ def build(rebuild):
                 # triggers that would re-check 1.15 million rows at COMMIT (this transaction only).
                 cursor.execute("SET LOCAL session_replication_role = replica")
                 cursor.execute(
-                    "TRUNCATE scheduling_visitevent, scheduling_slotevent, scheduling_requestevent, scheduling_visit, "
+                    "TRUNCATE scheduling_idempotencyrecord, scheduling_visitevent, scheduling_slotevent, "
+                    "scheduling_requestevent, scheduling_visit, "
                     "scheduling_visitslot, scheduling_visitrequest, scheduling_availabilitywindow, "
                     "scheduling_availabilityexception, scheduling_provider_visit_types, scheduling_provider, "
                     "scheduling_visittype, scheduling_location CASCADE")
@@ -190,7 +204,9 @@ def build(rebuild):
             log_child(f"built in {time.time() - started:.0f} s")
         else:
             with transaction.atomic():
-                # Put back what the previous run booked: its visits and their events go, its slots are FREE.
+                # Put back what the previous run booked: its visits, their events and idempotency
+                # records go, its slots are FREE.
+                cursor.execute("TRUNCATE scheduling_idempotencyrecord")
                 cursor.execute("DELETE FROM scheduling_visitevent WHERE visit_id IN (SELECT id FROM scheduling_visit WHERE start > %s)", [now])
                 cursor.execute("DELETE FROM scheduling_visit WHERE start > %s", [now])
                 cursor.execute("DELETE FROM scheduling_slotevent WHERE slot_id IN (SELECT id FROM scheduling_visitslot WHERE start > %s)", [now])
@@ -300,6 +316,81 @@ def selector_timing(calls):
     print(json.dumps(results))
 
 
+# --- one booking in process: its statements, and a CPU profile (child process) -------------
+
+def booking_in_process(profile_count):
+    """What POST /api/v1/visits/ costs in process, with the production settings against this
+    database: the statements of one booking with an Idempotency-Key for a bench patient (the
+    view's transaction inside an outer one, so BEGIN/COMMIT appear as SAVEPOINT/RELEASE, as
+    tests/scheduling/test_perf_booking.py counts them; rolled back), then, with
+    `profile_count`, that many committed bookings under cProfile (CPU per booking and where it
+    goes; the next run puts the slots back). Prints JSON."""
+    import django
+
+    django.setup()
+    import cProfile
+    import io
+    import pstats
+
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.services import api_key_create, api_key_revoke
+    from apps.scheduling.models import VisitType
+
+    visit_type = VisitType.objects.get(name="Office visit")
+    key, raw = api_key_create(name=f"bench-sched-inproc-{secrets.token_hex(4)}", scopes=["scheduling:read", "scheduling:write"])
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    lines = booking_lines_from(connection, profile_count + 2, offset=50_000)
+    client.get("/api/v1/whoami/")  # the key's first use writes last_used_at once, as in a running server
+
+    def post(line, n):
+        patient, slot = line.split()
+        return client.post("/api/v1/visits/", {"patient": patient, "slot": slot, "visit_type": str(visit_type.pk)},
+                           content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"bench-inproc-{slot}-{n}")
+
+    out = {}
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx:
+            response = post(lines[0], 0)
+        transaction.set_rollback(True)
+    if response.status_code != 201:
+        raise SystemExit(f"in-process booking answered {response.status_code}: {response.content[:300]}")
+    out["statements"] = len(ctx.captured_queries)
+    out["statement_list"] = [q["sql"][:110] for q in ctx.captured_queries]
+    if profile_count:
+        post(lines[1], 1)  # warm: templates compiled, code paths imported
+        profiler = cProfile.Profile(time.process_time)  # CPU time: what limits the server here
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        profiler.enable()
+        for n, line in enumerate(lines[2:2 + profile_count]):
+            if post(line, n + 2).status_code != 201:
+                raise SystemExit("a profiled booking failed")
+        profiler.disable()
+        out["cpu_ms"] = (time.process_time() - cpu0) * 1000 / profile_count
+        out["wall_ms"] = (time.perf_counter() - wall0) * 1000 / profile_count
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("cumulative").print_stats(r"apps/|rest_framework/views|django/db/backends/utils|psycopg/cursor", 30)
+        out["profile"] = text.getvalue()
+        out["profile_count"] = profile_count
+    api_key_revoke(api_key=key)
+    print(json.dumps(out))
+
+
+def booking_lines_from(connection, count, offset=0):
+    """`count` (patient, FREE future slot) pairs from this process's connection, skipping the
+    first `offset` slots of the order the HTTP load uses."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM scheduling_visitslot WHERE status = 'FREE' AND start > now() + interval '1 day' "
+                       "ORDER BY md5(id::text) OFFSET %s LIMIT %s", [offset, count])
+        slots = [r[0] for r in cursor.fetchall()]
+        cursor.execute("SELECT id FROM patients_patient WHERE email LIKE 'bench-sched-%%' ORDER BY id DESC LIMIT 100")
+        patients = [r[0] for r in cursor.fetchall()]
+    return [f"{patients[i % len(patients)]} {slot}" for i, slot in enumerate(slots)]
+
+
 # --- HTTP load ----------------------------------------------------------------------------
 
 SEARCH_LUA = """
@@ -366,15 +457,26 @@ def booking_lines(args, count):
     return [f"{patients[i % len(patients)]} {slot}" for i, slot in enumerate(slots)]
 
 
-def check_bookings(args):
+def database_now(args):
     import psycopg
 
     with psycopg.connect(args.database_url, autocommit=True) as conn:
-        booked = conn.execute("SELECT count(*) FROM scheduling_visit WHERE start > now() AND status = 'PLANNED'").fetchone()[0]
+        return conn.execute("SELECT now()").fetchone()[0]
+
+
+def check_bookings(args, since):
+    """Visits PLANNED by the HTTP load (created since `since`), slots with two active visits
+    (any), audit 'create' rows of visits since `since`."""
+    import psycopg
+
+    with psycopg.connect(args.database_url, autocommit=True) as conn:
+        booked = conn.execute("SELECT count(*) FROM scheduling_visit WHERE start > now() AND status = 'PLANNED' "
+                              "AND created_at >= %s", [since]).fetchone()[0]
         doubles = conn.execute(
             "SELECT count(*) FROM (SELECT slot_id FROM scheduling_visit WHERE status <> 'CANCELLED' AND slot_id IS NOT NULL "
             "GROUP BY slot_id HAVING count(*) > 1) d").fetchone()[0]
-        audit = conn.execute("SELECT count(*) FROM audit_accesslog WHERE action = 'create' AND object_type = 'scheduling.visit'").fetchone()[0]
+        audit = conn.execute("SELECT count(*) FROM audit_accesslog WHERE action = 'create' AND object_type = 'scheduling.visit' "
+                             "AND at >= %s", [since]).fetchone()[0]
     return booked, doubles, audit
 
 
@@ -391,13 +493,20 @@ def main(argv=None):
     parser.add_argument("--database-url", default=os.environ.get("BENCH_SCHED_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_sched"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--server-log", default="")
-    parser.add_argument("--child", choices=["build", "build-rebuild", "selectors"], help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=int, default=0,
+                        help="also profile this many committed bookings in process (cProfile) and print where the CPU goes")
+    parser.add_argument("--max-requests", type=int, default=0,
+                        help="WEB_MAX_REQUESTS for clinic/serve.py (0, the default here: no worker recycled while measuring)")
+    parser.add_argument("--child", choices=["build", "build-rebuild", "selectors", "booking"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for host in (urlsplit(args.database_url).hostname, urlsplit(args.redis_url).hostname):
         if host not in ("127.0.0.1", "localhost"):
             parser.error("the benchmark only talks to services on 127.0.0.1")
     if args.child == "selectors":
         selector_timing(args.calls)
+        return 0
+    if args.child == "booking":
+        booking_in_process(args.profile)
         return 0
     if args.child:
         build(args.child == "build-rebuild")
@@ -440,6 +549,22 @@ def main(argv=None):
             # The scans (which index serves the page and the total) and the times.
             lines = [line.strip() for line in sel[key] if " Scan " in line or line.startswith(("Planning", "Execution"))]
             print(f"  plan, {label}: " + " | ".join(lines))
+
+        out = bench_http.run_checked([PYTHON, __file__, "--child", "booking", "--profile", str(args.profile),
+                                      "--database-url", args.database_url], env, "booking in process")
+        booking = json.loads(out.strip().splitlines()[-1])
+        verdict = "PASS" if booking["statements"] <= MAX_BOOKING_STATEMENTS else "FAIL"
+        if verdict == "FAIL":
+            failures.append("booking statements")
+        print()
+        print(f"In-process POST /api/v1/visits/ with an Idempotency-Key: {booking['statements']} statements "
+              f"(target <= {MAX_BOOKING_STATEMENTS}): {verdict}")
+        for n, sql in enumerate(booking["statement_list"], 1):
+            print(f"  {n:2}. {sql}")
+        if args.profile:
+            print(f"  {booking['profile_count']} committed bookings under cProfile (CPU time): {booking['cpu_ms']:.1f} ms CPU, "
+                  f"{booking['wall_ms']:.1f} ms wall per booking (the profiler adds to both)")
+            print(booking["profile"])
         if args.skip_http:
             return 1 if failures else 0
 
@@ -476,40 +601,63 @@ def main(argv=None):
         for name, url, hdrs, script in plan:
             if args.warmup and name != "book":
                 wrk_run(args, url, hdrs, args.warmup, script)
+            if name == "book":
+                book_started = database_now(args)
             results[name] = r = bench_http.measured(proc, db_cpu, lambda: wrk_run(args, url, hdrs, args.duration, script))
             log(f"{name}: {r['rps']:.1f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, {r['non_2xx']} non-2xx, "
                 f"{r['socket_errors']} socket errors, CPU/request app {r['app_cpu']:.2f} ms + db {r['db_cpu']:.2f} ms")
             if proc.poll() is not None:
                 raise SetupError("the server died during the load")
-        booked, doubles, audit = check_bookings(args)
+        db_cpu.close()
+        db_cpu = None
+        # wrk stops counting when its time is up, but the requests it had in flight still run to
+        # the end: stop the server (gunicorn finishes them: graceful shutdown) and only then count.
+        bench_http.stop_server(proc)
+        proc = None
+        booked, doubles, audit = check_bookings(args, book_started)
 
-        minimal = results["minimal"]["rps"]
+        whoami = results["whoami"]["rps"]
         print()
         print(f"HTTP, production layout: {layout}")
         print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency on {os.cpu_count()} cores (wrk, PostgreSQL "
               "and Redis share them)")
-        print(f"{'endpoint':<52} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} {'vs /healthz/':>12}"
+        print(f"{'endpoint':<52} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'lost':>5} {'vs whoami':>9}"
               f" {'app CPU ms':>10} {'db CPU ms':>9}")
-        for name, label in (("minimal", "GET /healthz/ (one query, one Redis ping)"),
-                            ("whoami", "GET /api/v1/whoami/ (minimal API, for comparison)"),
+        for name, label in (("minimal", "GET /healthz/ (no authentication, for comparison)"),
+                            ("whoami", "GET /api/v1/whoami/ (the reference: API key, 1 query)"),
                             ("search", "GET /api/v1/slots/?provider=&start=&end= (a week)"),
                             ("book", "POST /api/v1/visits/ (a different FREE slot each)")):
             r = results[name]
-            ratio = r["rps"] / minimal if minimal else 0
+            ratio = r["rps"] / whoami if whoami else 0
             errors = r["non_2xx"] + r["socket_errors"]
-            print(f"{label:<52} {r['rps']:>8.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9} {errors:>7} {ratio:>11.0%}"
+            print(f"{label:<52} {r['rps']:>8.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9} {errors:>5} {ratio:>9.1%}"
                   f" {r['app_cpu']:>10.2f} {r['db_cpu']:>9.2f}")
-            if name in ("search", "book"):
-                if ratio < 0.5:
-                    failures.append(f"{name} ratio")
-                if errors:
-                    failures.append(f"{name} errors")
-        for name, label in (("search", "the slot search"), ("book", "booking")):
-            print(bench_http.feasibility_line(results["minimal"], results["whoami"], results[name], 0.5, label))
-        print(f"bookings: {booked} visits PLANNED for {results['book']['requests']} POSTs, {audit} audit 'create' rows, "
+            if name in TARGETS and errors:
+                failures.append(f"{name} errors")
+        print("lost = non-2xx answers + socket errors (connect, read, write, timeout)")
+        for name, (target, label) in TARGETS.items():
+            ratio = results[name]["rps"] / whoami if whoami else 0
+            verdict = "PASS" if ratio >= target else "FAIL"
+            if verdict == "FAIL":
+                failures.append(f"{name} ratio")
+            print(f"TARGET {label} / whoami: {ratio:.1%} (target >= {target:.0%}): {verdict}")
+        p99 = results["book"]["p99"]
+        verdict = "PASS" if p99 < MAX_BOOKING_P99_MS else "FAIL"
+        if verdict == "FAIL":
+            failures.append("booking p99")
+        print(f"TARGET booking p99 at {args.connections} clients: {p99:.0f} ms (target < {MAX_BOOKING_P99_MS} ms): {verdict}")
+        print(f"TARGET booking statements: {booking['statements']} (target <= {MAX_BOOKING_STATEMENTS}): "
+              f"{'PASS' if booking['statements'] <= MAX_BOOKING_STATEMENTS else 'FAIL'}")
+        for name, (target, label) in TARGETS.items():
+            print(bench_http.feasibility_line(results["whoami"], results[name], target, label))
+        answered = results["book"]["requests"] - results["book"]["non_2xx"]
+        print(f"bookings, counted after the server stopped: {booked} visits PLANNED for {answered} POSTs answered 201 "
+              f"(+{booked - answered} still in flight when wrk stopped), {audit} audit 'create' rows, "
               f"{doubles} slots with two active visits")
         if doubles:
             failures.append("double booking")
+        if booked < answered:
+            failures.append("bookings answered 201 but not in the database")
         if failures:
             print(f"targets missed: {', '.join(failures)}")
         return 1 if failures else 0

@@ -9,6 +9,11 @@ to $WS_PORT on the same origin), else on the same host at $WS_PORT.
 This supervisor starts both, forwards SIGTERM/SIGINT, and exits when either one exits, so the
 platform restarts the pair together.
 
+Workers are recycled after WEB_MAX_REQUESTS requests (default 5000; 0: never) plus a random
+0..WEB_MAX_REQUESTS_JITTER more (default a tenth of it), so the workers, started together, do
+not all restart at once. Benchmarks set WEB_MAX_REQUESTS=0 so no worker restarts while they
+measure (bench/README.md).
+
 With no REDIS_URL (the zero-setup default) the channel layer is in-memory and cannot carry an
 event from a gunicorn worker to daphne, so daphne alone serves HTTP and WebSockets on $PORT.
 """
@@ -19,6 +24,20 @@ import sys
 import time
 
 
+DEFAULT_MAX_REQUESTS = 5000
+
+
+def recycling(environ=None):
+    """gunicorn's --max-requests and --max-requests-jitter from WEB_MAX_REQUESTS and
+    WEB_MAX_REQUESTS_JITTER (default: a tenth of the first). 0 requests: never recycle."""
+    environ = os.environ if environ is None else environ
+    max_requests = int(environ.get("WEB_MAX_REQUESTS", DEFAULT_MAX_REQUESTS))
+    if max_requests <= 0:
+        return ["--max-requests", "0"]
+    jitter = int(environ.get("WEB_MAX_REQUESTS_JITTER", max_requests // 10))
+    return ["--max-requests", str(max_requests), "--max-requests-jitter", str(max(0, jitter))]
+
+
 def commands(host, port, ws_port, workers):
     python = sys.executable
     bindir = os.path.dirname(python)
@@ -27,7 +46,7 @@ def commands(host, port, ws_port, workers):
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--worker-class", "sync",
-        "--max-requests", "5000", "--max-requests-jitter", "500",
+        *recycling(),
         "--timeout", "30", "--graceful-timeout", "20",
         "--access-logfile", os.environ.get("ACCESS_LOG", "-") if os.environ.get("ACCESS_LOG") else "/dev/null",
     ]

@@ -19,6 +19,10 @@ api_v1 = [
     path("", include("apps.scheduling.api_urls")),
     path("", include("apps.messaging.threads.api_urls")),
     path("", include("apps.consents.api_urls")),
+    path("", include("apps.telehealth.api_urls")),
+    path("", include("apps.billing.api_urls")),
+    path("", include("apps.records.api_urls")),
+    path("", include("apps.portal_api.api_urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +31,8 @@ urlpatterns = [
     path("readyz/", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # Phone apps sign in here (django-allauth headless, app client): README "Patient app API".
+    path("_allauth/", include("allauth.headless.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.patients.urls")),
@@ -34,6 +40,10 @@ urlpatterns = [
     path("", include("apps.scheduling.portal_urls")),
     path("", include("apps.scheduling.staff_urls")),
     path("", include("apps.consents.portal_urls")),
+    path("", include("apps.telehealth.urls")),
+    path("", include("apps.billing.urls")),
+    path("", include("apps.records.urls")),
+    path("fhir/", include("apps.fhir.urls")),
     path("", include("apps.messaging.webhook_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

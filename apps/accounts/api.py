@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import ApiKey
+from apps.accounts.services import sign_out_everywhere, signed_in_sessions
 
 
 class ApiKeyOrStaff(BasePermission):
@@ -41,3 +42,47 @@ class WhoAmIView(APIView):
             user = request.user
             body = {"actor_type": "staff", "name": user.get_full_name(), "email": user.email, "role": user.role, "scopes": []}
         return Response(body)
+
+
+# --- the phone app's own session (README "Patient app API") --------------------------------
+
+class SignedInPerson(BasePermission):
+    """A person signed in (an app token, or a portal session), never an API key."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and not isinstance(request.auth, ApiKey))
+
+
+class AppSessionOutput(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_null=True, help_text="The sign-in mobile number, E.164; null when none is verified.")
+    sessions = serializers.IntegerField(help_text="How many signed-in sessions (apps and browsers) this account has.")
+
+
+class AppSessionView(APIView):
+    """Who the token belongs to. Reads no patient data (the portal API does)."""
+
+    permission_classes = [SignedInPerson]
+
+    @extend_schema(summary="The signed-in person", responses=AppSessionOutput)
+    def get(self, request):
+        user = request.user
+        return Response({
+            "email": user.email,
+            "name": user.get_full_name(),
+            "phone": user.phone if user.phone_verified else None,
+            "sessions": signed_in_sessions(user),
+        })
+
+
+class SignOutEverywhereView(APIView):
+    """End every session of the account: every app token and every browser, this one too."""
+
+    permission_classes = [SignedInPerson]
+
+    @extend_schema(summary="Sign out everywhere", request=None, responses={204: None})
+    def post(self, request):
+        sign_out_everywhere(user=request.user)
+        return Response(status=204)

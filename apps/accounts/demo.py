@@ -30,9 +30,11 @@ def demo_staff_user(email, name, role):
     return user
 
 
-def verified_login(*, email, full_name):
-    """A demo portal login with its email already verified."""
-    user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
+def verified_login(*, email, full_name, phone=None):
+    """A demo portal login with its email (and sign-in mobile number, if given) already
+    verified, so the phone app can sign in by an emailed or a texted code."""
+    user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name,
+                                    phone=phone, phone_verified=bool(phone))
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     return user
 

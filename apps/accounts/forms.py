@@ -1,4 +1,6 @@
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 
 class TokenForm(forms.Form):
@@ -11,3 +13,18 @@ class TokenForm(forms.Form):
 
     def clean_token(self):
         return self.cleaned_data["token"].replace(" ", "").strip()
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form (email or phone, password). With phone sign-in the login field is
+    plain text, so its length is checked here: an address or number longer than any email
+    (254 characters) is refused on the field, not looked up."""
+
+    MAX_LOGIN = 254
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["login"]
+        field.max_length = self.MAX_LOGIN
+        field.validators.append(MaxLengthValidator(self.MAX_LOGIN))
+        field.widget.attrs.setdefault("maxlength", str(self.MAX_LOGIN))

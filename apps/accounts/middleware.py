@@ -1,10 +1,15 @@
+import json
 import time
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import redirect
+from rest_framework.exceptions import ParseError, ValidationError
+
+from apps.core.api.parsers import check_json
 
 # Touch the session at most this often, so idle tracking does not cost a write per request.
 _TOUCH_EVERY = 30
@@ -74,3 +79,48 @@ class StaffMFARequiredMiddleware:
             # allauth's optional MFA is the patients'; staff manage django-otp devices here.
             return redirect("staff_home")
         return self.get_response(request)
+
+
+class AppSignInInputMiddleware:
+    """Hostile input to the phone apps' sign-in API (django-allauth headless, /_allauth/)
+    answers 400 in that API's own error format, as it does for any other bad field, instead of
+    a 500: a body that is not JSON or is nested past what json can parse (RecursionError), a
+    NUL, an unpaired surrogate or an integer past 64 bits anywhere (apps/core/api/parsers.py's
+    one check), a body that is not an object, or a field that is null or not a plain value
+    (allauth reads each as text and fails on None)."""
+
+    PREFIX = "/_allauth/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith(self.PREFIX) and request.method in ("POST", "PUT", "PATCH", "DELETE") and request.body:
+            problem = self._problem(request.body)
+            if problem is not None:
+                param, message = problem
+                error = {"message": message, "code": "invalid"}
+                if param:
+                    error["param"] = param
+                return JsonResponse({"status": 400, "errors": [error]}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _problem(body):
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return None, "The body is not valid JSON."
+        try:
+            check_json(data)
+        except ParseError as exc:
+            return None, str(exc.detail)
+        except ValidationError as exc:
+            field, messages = next(iter(exc.detail.items()))
+            return field, str(messages[0])
+        if not isinstance(data, dict):
+            return None, "The body must be a JSON object."
+        for key, value in data.items():
+            if value is None or isinstance(value, (list, dict)):
+                return key, "This field must be a plain value."
+        return None

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.roles import INTEGRATOR, role_of
+from apps.core.phone import validate_e164
 
 
 class UserManager(BaseUserManager):
@@ -45,6 +46,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Clinic staff: may use the staff pages and the admin after MFA."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # The mobile number a one-time sign-in code may be texted to (E.164), once verified by a
+    # code sent to it (django-allauth's phone verification). Patients' contact numbers live on
+    # their Patient record; this one only signs in.
+    phone = models.CharField(max_length=16, null=True, blank=True, unique=True, validators=[validate_e164],
+                             help_text="Mobile number for sign-in codes, E.164 (+15555550123).")
+    phone_verified = models.BooleanField(default=False)
 
     objects = UserManager()
 

@@ -16,3 +16,12 @@ class MFASessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid", "description": "Staff session with a verified second factor"}
+
+
+class AppTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.AppTokenAuthentication"
+    name = "AppSessionToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Session-Token",
+                "description": "A patient's phone-app session token from /_allauth/app/v1/ (README, Patient app API)"}

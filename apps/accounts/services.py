@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.accounts.models import ApiKey, User, _hash_key
 from apps.accounts.roles import STAFF_ROLES
 from apps.accounts.scopes import SCOPES
+from apps.core.consumers import CLOSE_UNAUTHENTICATED, revoke_sockets
 from apps.core.exceptions import ValidationFailed
 
 BACKUP_CODE_COUNT = 10
@@ -94,3 +95,26 @@ def api_key_revoke(*, api_key):
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
+
+
+# --- sessions (browsers and phone apps) -------------------------------------------------------
+
+def signed_in_sessions(user):
+    """How many live sessions the account has (allauth.usersessions keeps one row per sign-in;
+    ended and expired ones are purged as they are read)."""
+    from allauth.usersessions.models import UserSession
+
+    return len(UserSession.objects.purge_and_list(user))
+
+
+@transaction.atomic
+def sign_out_everywhere(*, user):
+    """End every session of `user`: each app token and browser session stops working at once,
+    and the user's open sockets are closed (revoke_sockets). Returns how many were ended."""
+    from allauth.usersessions.models import UserSession
+
+    sessions = list(UserSession.objects.filter(user=user))
+    for session in sessions:
+        session.end()
+    transaction.on_commit(lambda: revoke_sockets(user.pk, code=CLOSE_UNAUTHENTICATED))
+    return len(sessions)

@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.http import StreamingHttpResponse
 
 from apps.audit.models import AccessLog
-from apps.audit.services import record, record_many
+from apps.audit.services import PATIENT_LABEL, record, record_list, record_many
 
-EXPORT_FIELDS = ["at", "actor_label", "role", "action", "object_type", "object_id", "patient_id", "ip", "user_agent", "request_id", "path"]
+EXPORT_FIELDS = ["at", "actor_label", "role", "action", "object_type", "object_id", "patient_id", "patient_ids", "ip",
+                 "user_agent", "request_id", "path"]
 
 
 class _Echo:
@@ -19,14 +20,19 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def _cell(value):
     """Text a spreadsheet would run as a formula gets a leading quote: user agents and attempted
-    logins are typed by whoever calls us (CSV injection)."""
+    logins are typed by whoever calls us (CSV injection). A list entry's patients are one cell,
+    space-separated."""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Admin pages over patient data: every object shown in a list or opened is logged."""
+    """Admin pages over patient data: every object shown in a list or opened is logged. A list
+    of patients is one entry naming them all (record_list); a list of other objects keeps one
+    row per object (record_many), so each object's id stays searchable."""
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -36,7 +42,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
-        record_many("read", changelist.result_list)
+        if self.model._meta.label_lower == PATIENT_LABEL:
+            record_list("read", changelist.result_list, detail={"view": "admin_changelist"})
+        else:
+            record_many("read", changelist.result_list)
         return changelist
 
 
@@ -44,7 +53,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
 class AccessLogAdmin(admin.ModelAdmin):
     list_display = ["at", "actor_label", "role", "action", "object_type", "object_id", "ip", "request_id"]
     list_filter = ["action", "role", "object_type"]
-    search_fields = ["actor_label", "object_id", "patient_id", "request_id", "ip"]
+    # patient_ids: a patient's id also finds the list pages that showed them (one entry each).
+    search_fields = ["actor_label", "object_id", "patient_id", "patient_ids", "request_id", "ip"]
     date_hierarchy = "at"
     list_select_related = False
     show_full_result_count = False

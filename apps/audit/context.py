@@ -68,3 +68,13 @@ def set_actor_api_key(api_key):
         ctx.api_key = api_key
         ctx.user = None
         ctx._role = None
+
+
+def set_actor_user(user):
+    """The request's actor is `user`, authenticated by the API itself (a phone app's session
+    token) rather than by the session middleware."""
+    ctx = _current.get()
+    if ctx is not None:
+        ctx.user = user
+        ctx.api_key = None
+        ctx._role = None

@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from apps.audit.fields import PatientIdsField
 
 
 class AuditLogImmutable(Exception):
@@ -26,7 +29,9 @@ class AccessLogQuerySet(models.QuerySet):
         raise AuditLogImmutable("The access log cannot be deleted.")
 
     def for_patient(self, patient_id):
-        return self.filter(patient_id=patient_id)
+        """Every entry about this patient: single-object entries (patient_id, b-tree) and list
+        entries that showed them (patient_ids, GIN on PostgreSQL): one query, both indexed."""
+        return self.filter(Q(patient_id=patient_id) | Q(patient_ids__has=patient_id))
 
 
 class AccessLog(models.Model):
@@ -48,6 +53,9 @@ class AccessLog(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # A list page's one entry names every patient it showed (record_list); NULL on entries
+    # about one object. uuid[] with a GIN index on PostgreSQL (migration 0004), JSON on SQLite.
+    patient_ids = PatientIdsField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
@@ -64,6 +72,8 @@ class AccessLog(models.Model):
         # index: Meta.indexes adds no varchar_pattern_ops copy for LIKE, which nothing uses).
         # `action` has a handful of values and `object_id` of non-patient objects is reached
         # through patient_id; the admin's text search (icontains) cannot use a b-tree anyway.
+        # patient_ids has a GIN index on PostgreSQL only, created by migration 0004 (SQLite has
+        # no GIN), so it is not declared here.
         indexes = [
             models.Index(fields=["actor_user", "-at"]),
             models.Index(fields=["actor_api_key", "-at"], name="audit_accesslog_key_at_idx"),

@@ -1,5 +1,11 @@
-"""Writing the access log. Call record()/record_many() wherever patient data is read or
-written; they take who/where from the current request's AuditContext."""
+"""Writing the access log. Call record()/record_list()/record_many() wherever patient data is
+read or written; they take who/where from the current request's AuditContext.
+
+- record(): one entry for one object (or none, for logins);
+- record_list(): one entry for a list page, naming every patient it showed (patient_ids), so a
+  page of 25 costs one small row instead of 25 (bench/README.md);
+- record_many(): one row per object, for lists whose rows are not patients and whose object ids
+  must be kept one by one."""
 import re
 
 from django.db import connection
@@ -80,6 +86,58 @@ def record_many(action, objects, *, detail=None, model=None):
     return [row.pk for row in AccessLog.objects.bulk_create(rows)]
 
 
+def record_list(action, objects, *, model=None, detail=None):
+    """One entry for a list page that showed `objects`: action, the model's label as
+    object_type, no object_id, and in patient_ids every patient shown, in page order (found
+    by AccessLog.objects.for_patient like a single-object entry). `objects` are model
+    instances, or, with `model`, values() rows holding "id" (Patient) or "patient_id". An
+    empty page writes nothing. Returns the entry's id (None for an empty page)."""
+    objects = list(objects)
+    if not objects:
+        return None
+    if model is None:
+        label = objects[0]._meta.label_lower
+        patient_ids = [_patient_id_of(obj) for obj in objects]
+    else:
+        label = model._meta.label_lower
+        patient_key = "id" if label == PATIENT_LABEL else "patient_id"
+        patient_ids = [row[patient_key] for row in objects]
+    patient_ids = list(dict.fromkeys(pid for pid in patient_ids if pid is not None))
+    values = {"action": action, "object_type": label, "patient_ids": patient_ids, "detail": detail or {},
+              **_actor_fields(audit_context.current())}
+    if connection.vendor == "postgresql":
+        return _insert_one(values)
+    return AccessLog.objects.create(**values).pk
+
+
+_one_sql = None
+
+
+def _insert_one(values):
+    """PostgreSQL: INSERT ... VALUES (...) RETURNING id from a statement built once per process
+    (every column, defaults filled in), with no ORM compilation per request; autocommit
+    when no transaction is open."""
+    global _one_sql
+    fields = [f for f in AccessLog._meta.concrete_fields if not f.primary_key]
+    if _one_sql is None:
+        quote = connection.ops.quote_name
+        _one_sql = "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}".format(
+            table=quote(AccessLog._meta.db_table),
+            columns=", ".join(quote(f.column) for f in fields),
+            values=", ".join(f"%s::{_cast(f)}" for f in fields),
+            pk=quote(AccessLog._meta.pk.column),
+        )
+    values = {"at": timezone.now(), **values}
+    for relation in ("actor_user", "actor_api_key"):
+        if relation in values:
+            values[relation + "_id"] = values.pop(relation).pk
+    params = [field.get_db_prep_save(values[field.attname] if field.attname in values else field.get_default(), connection)
+              for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_one_sql, params)
+        return cursor.fetchone()[0]
+
+
 # The columns that differ from row to row; every other column holds one value for the batch.
 _PER_ROW = ("object_type", "object_id", "patient_id")
 _unnest_sql = None
@@ -145,7 +203,7 @@ def record_auth_event(request, *, action, user=None, detail=None, label=None):
     return AccessLog.objects.create(action=action, detail=detail or {}, **fields)
 
 
-__all__ = ["Action", "record", "record_many", "record_auth_event"]
+__all__ = ["Action", "record", "record_list", "record_many", "record_auth_event"]
 
 
 def record_transition(change):

@@ -1,5 +1,5 @@
 """The consents API (/api/v1/): procedure plans and their transitions, consent templates (read),
-consents (create and send, retrieve, revoke, verify), surgical cases (create, retrieve,
+consents (create and send, retrieve, revoke, verify, the signed PDF), surgical cases (create, retrieve,
 transitions, theatre booking, consumables), operating-room availability, the lot-number trace and
 a patient's workflow.
 
@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from apps.audit.services import record, record_many
 from apps.consents import rules, selectors, services
 from apps.consents.models import ConsentForm, ConsentTemplate, OperatingRoom, ProcedurePlan, SurgicalCase
+from apps.consents.pdf_response import pdf_response
 from apps.consents.serializers import (
     AvailabilityInput, BookingInput, BookingOutput, BusyOutput, CaseFilterInput, CaseInput, CaseOutput,
     ConsentFilterInput, ConsentInput, ConsentOutput, ItemInput, ItemOutput, PlanFilterInput,
@@ -242,6 +243,14 @@ class ConsentViewSet(_ConsentsViewSet):
         consent = services.consent_revoke(consent=self._get(pk), actor=_actor(request), reason=data["reason"])
         return Response(ConsentOutput(selectors.consents().get(pk=consent.pk)).data)
 
+    @extend_schema(summary="The signed consent's PDF (what the patient was given: document text, signing details, hash)",
+                   description="application/pdf; 409 consent_not_signed before signing. Every download is audited.",
+                   responses={(200, "application/pdf"): OpenApiResponse(description="The signed PDF"), 404: _ERRORS[404],
+                              409: _ERRORS[409]})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        return pdf_response(request, self._get(pk), view="api_consent_pdf")
+
     @extend_schema(summary="Verify a consent: signed, in force and intact (its document matches its SHA-256)",
                    description="200 with `valid` and the reason's `code`; every verification is audited.",
                    request=None, responses={200: VerificationOutput, 404: _ERRORS[404]})
@@ -352,7 +361,7 @@ class OperatingRoomViewSet(_ConsentsViewSet):
 
     @extend_schema(summary="A room's booked times on a day (the clinic's day)", parameters=[AvailabilityInput],
                    responses={200: BusyOutput(many=True), **_ERRORS})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # one day's bookings, a plain list
     def availability(self, request, pk=None):
         room = selectors.access_room(request.user, pk)
         day = _parse(AvailabilityInput, request.query_params)["date"]

@@ -8,7 +8,7 @@ import json
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit import context as audit_context
 from apps.audit.services import record, record_many
@@ -16,6 +16,7 @@ from apps.consents import selectors, services, stepup
 from apps.consents.content import wrong_answers
 from apps.consents.forms import OptionalReasonForm, ReasonForm, SigningForm
 from apps.consents.models import ConsentForm
+from apps.consents.pdf_response import pdf_response
 from apps.consents.signature import decode_data_url
 from apps.consents.workflow import workflow_for_patient
 from apps.core import access, pages
@@ -50,8 +51,9 @@ def _progress(consent, form=None):
     return {"done": done, "total": total, "percent": int(100 * done / total) if total else 100}
 
 
-def _sign_page(request, consent, form, *, status=200, wrong=None):
+def _sign_page(request, consent, form, *, status=200, wrong=None, decline_form=None):
     return render(request, T + "consent_sign.html", {
+        "decline_form": decline_form,
         "consent": consent, "template": consent.template, "form": form, "progress": _progress(consent, form),
         "wrong": {w["key"]: w["explanation"] for w in (wrong or [])},
         "uses_authenticator": stepup.uses_authenticator(request.user),
@@ -142,7 +144,7 @@ def consent_decline(request, consent_id):
     consent = _consent(request, consent_id, access.CHANGE)
     form = OptionalReasonForm(request.POST)
     if not form.is_valid():
-        return _sign_page(request, consent, SigningForm(consent.template), status=400)
+        return _sign_page(request, consent, SigningForm(consent.template), status=400, decline_form=form)
     services.consent_decline(consent=consent, actor=request.user, reason=form.cleaned_data["reason"])
     messages.info(request, "You declined this consent. The clinic has been told and will contact you.")
     return redirect("portal_consents")
@@ -164,6 +166,13 @@ def consent_revoke(request, consent_id):
     services.consent_revoke(consent=consent, actor=request.user, reason=form.cleaned_data["reason"])
     messages.info(request, "Your consent is revoked. The clinic has been told.")
     return redirect("portal_consent", consent_id=consent.pk)
+
+
+@patient_required
+@require_GET
+def consent_pdf(request, consent_id):
+    """My signed consent as a PDF (404 for anyone else's; 409 before it is signed)."""
+    return pdf_response(request, _consent(request, consent_id), view="portal_consent_pdf")
 
 
 # --- plans and timeline ----------------------------------------------------------------------------

@@ -5,13 +5,14 @@ reads with audit.record*."""
 from django.db.models import Prefetch
 
 from apps.consents.models import (
-    CaseItem, ConsentForm, ConsentTemplate, OperatingRoom, PreOpItem, ProcedureLine, ProcedurePlan, SurgicalCase,
-    TheatreBooking,
+    CaseItem, ConsentForm, ConsentTemplate, ConsultationVisitType, OperatingRoom, PreOpItem, ProcedureLine, ProcedurePlan,
+    SurgicalCase, TheatreBooking,
 )
 from apps.core import access
 from apps.core.exceptions import NotFound
 from apps.core.lookups import get_or_not_found
 from apps.patients.models import Patient
+from apps.scheduling.models import Visit
 
 PLAN_RELATED = ("patient", "surgeon__user", "consultation__visit_type", "approved_by")
 CONSENT_RELATED = ("template", "patient", "plan__surgeon__user")
@@ -153,3 +154,70 @@ def room_bookings(room, *, start, end):
 def items_with_lot(lot_number):
     """The lot-number trace: every recorded item of that lot, with its case and patient."""
     return CaseItem.objects.with_lot(lot_number).select_related("case__patient", "case__plan").order_by("recorded_at")
+
+
+# --- staff pages ---------------------------------------------------------------------------------
+
+def completed_consultations(patient):
+    """The patient's COMPLETED consultation visits (a plan starts from one), newest first."""
+    types = ConsultationVisitType.objects.values_list("visit_type_id", flat=True)
+    return (Visit.objects.filter(patient=patient, visit_type_id__in=types, status=Visit.Status.COMPLETED)
+            .select_related("visit_type", "provider__user").order_by("-start"))
+
+
+def approval_queue(user):
+    """Plans waiting for `user`'s approval as their surgeon, oldest submitted first."""
+    return plans().filter(status=ProcedurePlan.Status.PENDING_APPROVAL, surgeon__user=user).order_by("submitted_at", "created_at")
+
+
+def plan_versions(plan):
+    """Every version of the plan's family, oldest first (previous_version links both ways)."""
+    first = plan
+    seen = {first.pk}
+    while first.previous_version_id and first.previous_version_id not in seen:
+        first = ProcedurePlan.objects.select_related("surgeon__user").get(pk=first.previous_version_id)
+        seen.add(first.pk)
+    chain = [first]
+    while True:
+        nxt = ProcedurePlan.objects.filter(previous_version=chain[-1]).select_related("surgeon__user").first()
+        if nxt is None or nxt.pk in {p.pk for p in chain}:
+            return chain
+        chain.append(nxt)
+
+
+def signed_consent_of_plan(plan):
+    """The plan's SIGNED procedure consent (what a surgical case relies on), or None."""
+    return (ConsentForm.objects.filter(plan=plan, kind="PROCEDURE", status=ConsentForm.Status.SIGNED)
+            .select_related("template").order_by("-signed_at").first())
+
+
+def theatre_day(*, start, end, room=None):
+    """The BOOKED theatre bookings overlapping [start, end) of every active room (or `room`),
+    grouped per room in name order: [(room, [bookings])]."""
+    rooms = list(OperatingRoom.objects.filter(is_active=True).order_by("name") if room is None else [room])
+    bookings = (TheatreBooking.objects.filter(status=TheatreBooking.Status.BOOKED, start__lt=end, end__gt=start,
+                                              room__in=rooms)
+                .select_related("case__patient", "case__plan", "surgeon__user", "room").order_by("start"))
+    per_room = {r.pk: [] for r in rooms}
+    for booking in bookings:
+        per_room[booking.room_id].append(booking)
+    return [(r, per_room[r.pk]) for r in rooms]
+
+
+def plan_events(plan):
+    return plan.events.select_related("actor").order_by("at", "id")
+
+
+def consent_events(consent):
+    return consent.events.select_related("actor").order_by("at", "id")
+
+
+def case_events(case):
+    return case.events.select_related("actor").order_by("at", "id")
+
+
+def procedure_consent_of_plan(plan):
+    """The procedure consent a case for `plan` would rely on: its signed one, else its latest
+    (whose state the case's service then refuses with a clear code), or None."""
+    return signed_consent_of_plan(plan) or (ConsentForm.objects.filter(plan=plan, kind="PROCEDURE")
+                                            .select_related("template").order_by("-created_at").first())

@@ -254,8 +254,17 @@ class ApiDateTimeField(serializers.DateTimeField):
         return for_api(check_datetime, value, zone)
 
 
+# A wall-clock time of day, as the schema shows it: not OpenAPI's `format: time`, which is RFC
+# 3339's full-time and so requires the offset these fields refuse.
+TIME_OF_DAY_SCHEMA = {
+    "type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$", "example": "21:30",
+}
+
+
+@extend_schema_field(TIME_OF_DAY_SCHEMA)
 class ApiTimeOfDayField(serializers.TimeField):
-    """A wall-clock time of day: an offset is refused (DRF's field drops it silently)."""
+    """A wall-clock time of day: an offset is refused (DRF's field drops it silently). Its
+    output is TimeField's (HH:MM:SS), without an offset."""
 
     def to_internal_value(self, value):
         for_api(check_time_of_day, value)

@@ -21,3 +21,8 @@ class MessagingConfig(AppConfig):
         # The patients app's staff notices (a possible duplicate to review) go out as in-app
         # notifications.
         staff_notice.connect(notify_many)
+        # One-time sign-in codes by SMS (phone apps and the portal) go out through the outbox.
+        from apps.accounts.adapter import sign_in_code_sms
+        from apps.messaging.codes import send_sign_in_code
+
+        sign_in_code_sms.connect(send_sign_in_code)

@@ -67,9 +67,6 @@ class OutboundMessageQuerySet(models.QuerySet):
     def due(self, now):
         return self.filter(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
 
-    def stuck_sending(self, cutoff):
-        return self.filter(status=OutboundMessage.Status.SENDING, claimed_at__lt=cutoff)
-
 
 class OutboundMessage(models.Model):
     class Status(models.TextChoices):
@@ -118,6 +115,10 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The worker process holding the claim (its heartbeat row, apps/core/tasks.py); "" when the
+    # claimer keeps no heartbeat. A claim whose process stopped beating is taken back in
+    # seconds; any other waits out MESSAGING_SENDING_TIMEOUT_SECONDS (apps/messaging/delivery.py).
+    claimed_by = models.CharField(max_length=64, blank=True, default="", editable=False)
     provider_message_id = models.CharField(max_length=64, blank=True, db_index=True)
     provider_status = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)

@@ -3,19 +3,21 @@ visit_reminders_schedule() when a visit is booked or rescheduled and visit_remin
 when it is cancelled; nothing here imports scheduling. Each reminder is an outbox row due at
 start - offset (MESSAGING_REMINDER_OFFSETS_HOURS, default 48 h and 2 h), deduplicated by
 (visit, start time, offset): calling again creates nothing, a reschedule cancels the old
-reminders and creates new ones."""
+reminders and creates new ones. visit_reminders_schedule_many() does the same for many visits in
+one transaction (10,000 reminders in a few seconds: bench/jobs.py); the one-visit call goes
+through it."""
 import datetime
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 
 from apps.core.hooks import Hook
-from apps.core.timezones import local_time
-from apps.core.transitions import transition_rows
-from apps.messaging.models import OutboundMessage
-from apps.messaging.outbox import message_enqueue, outbox_cancel_pending
+from apps.core.timezones import zone_for
+from apps.messaging.outbox import Outgoing, messages_enqueue, outbox_cancel_pending, outbox_cancel_pending_many
 
 ACTIVE_VISIT_STATUSES = {"PLANNED", "CONFIRMED", "planned", "confirmed"}
 
@@ -30,7 +32,59 @@ def _prefix(visit_id):
 
 def format_visit_time(patient, start_at):
     """The visit time on the patient's clock (their timezone, else the clinic's: zone_for)."""
-    return dateformat.format(local_time(start_at, patient), "D j M Y, H:i")
+    return _format_on(start_at, zone_for(patient), translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _format_on(start_at, zone, language):
+    # Kept per instant, zone and active language (day and month names; and aware datetimes of
+    # one instant in two zones are equal keys): a batch of reminders has few distinct start
+    # times, and dateformat costs about a tenth of a millisecond each.
+    return dateformat.format(start_at.astimezone(zone), "D j M Y, H:i")
+
+
+@dataclass
+class VisitReminders:
+    """One visit as visit_reminders_schedule_many takes it (visit_reminders_schedule's
+    arguments)."""
+
+    visit_id: str
+    patient: object
+    start_at: datetime.datetime
+    location_name: str = ""
+    status: str = "PLANNED"
+    visit_time: str | None = None
+
+
+def _ahead(visit, now):
+    return visit.status in ACTIVE_VISIT_STATUSES and visit.start_at > now
+
+
+def visit_reminder_events(visit, *, now):
+    """The reminders of one visit (VisitReminders) as messages_enqueue takes them (Outgoing):
+    one per offset whose time is still ahead at `now`, none for a visit no longer active or
+    already started. Writes nothing: visit_reminders_schedule_many() writes them (and cancels
+    an earlier start's); a caller that knows no earlier rows can exist (a visit created in
+    its own transaction) may pass them to messages_enqueue with its other messages."""
+    if not _ahead(visit, now):
+        return []
+    prefix = _prefix(visit.visit_id)
+    stamp = int(visit.start_at.timestamp())
+    context = {"visit_time": visit.visit_time or format_visit_time(visit.patient, visit.start_at),
+               "location_name": visit.location_name}
+    return [
+        Outgoing(
+            kind="visit_reminder",
+            patient=visit.patient,
+            context=context,
+            due_at=visit.start_at - offset,
+            not_after=visit.start_at - timedelta(minutes=30),
+            dedupe_key=f"{prefix}{stamp}:{int(offset.total_seconds() // 60)}m",
+        )
+        for offset in reminder_offsets()
+        # Booked inside this window: the booking confirmation covers it.
+        if visit.start_at - offset > now
+    ]
 
 
 @transaction.atomic
@@ -41,32 +95,38 @@ def visit_reminders_schedule(*, visit_id, patient, start_at, location_name="", s
     no provider notes). `visit_time`: the time as the caller wants it shown (e.g. in the
     location's timezone); default: in the patient's timezone. A reminder whose quiet-hours
     delay would reach the visit itself goes at its own time. Returns the rows (created or
-    existing)."""
+    existing). visit_reminders_schedule_many() is the same for many visits."""
+    visit = VisitReminders(visit_id=visit_id, patient=patient, start_at=start_at, location_name=location_name,
+                           status=status, visit_time=visit_time)
+    return visit_reminders_schedule_many(visits=[visit], now=now)[0]
+
+
+@transaction.atomic
+def visit_reminders_schedule_many(*, visits, now=None):
+    """visit_reminders_schedule for many visits (VisitReminders) in one transaction: reminders
+    of inactive or past visits and of earlier start times cancelled in one UPDATE per 200
+    visits, the new rows written by messages_enqueue (one INSERT ... ON CONFLICT DO NOTHING
+    per 500 rows, so calling again creates nothing). Returns, per visit, its rows."""
     now = now or timezone.now()
-    if status not in ACTIVE_VISIT_STATUSES or start_at <= now:
-        visit_reminders_cancel(visit_id=visit_id)
-        return []
-    stamp = int(start_at.timestamp())
-    stale = OutboundMessage.objects.filter(dedupe_key__startswith=_prefix(visit_id)).exclude(
-        dedupe_key__startswith=f"{_prefix(visit_id)}{stamp}:"
-    )
-    transition_rows(stale, from_status=OutboundMessage.Status.PENDING, to=OutboundMessage.Status.CANCELLED,
-                    finished_at=now, last_error="visit moved")
-    context = {"visit_time": visit_time or format_visit_time(patient, start_at), "location_name": location_name}
-    rows = []
-    for offset in reminder_offsets():
-        due = start_at - offset
-        if due <= now:
-            continue  # booked inside this window: the booking confirmation covers it
-        rows += message_enqueue(
-            kind="visit_reminder",
-            patient=patient,
-            context=context,
-            due_at=due,
-            not_after=start_at - timedelta(minutes=30),
-            dedupe_key=f"{_prefix(visit_id)}{stamp}:{int(offset.total_seconds() // 60)}m",
-        )
-    return rows
+    visits = list(visits)
+    gone, moved, events, owner = [], [], [], []
+    for index, visit in enumerate(visits):
+        prefix = _prefix(visit.visit_id)
+        if not _ahead(visit, now):
+            gone.append((prefix, None))
+            continue
+        moved.append((prefix, f"{prefix}{int(visit.start_at.timestamp())}:"))
+        for event in visit_reminder_events(visit, now=now):
+            events.append(event)
+            owner.append(index)
+    if gone:
+        outbox_cancel_pending_many(prefixes=gone, reason="visit cancelled")
+    if moved:
+        outbox_cancel_pending_many(prefixes=moved, reason="visit moved")
+    out = [[] for _ in visits]
+    for index, rows in zip(owner, messages_enqueue(events=events)):
+        out[index] += rows
+    return out
 
 
 def visit_reminders_cancel(*, visit_id):

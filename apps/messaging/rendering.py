@@ -42,9 +42,15 @@ class Rendered:
     template_language: str
 
 
-def _template_for(kind, language):
-    found = {t.language: t for t in MessageTemplate.objects.filter(kind=kind, language__in={language, DEFAULT_LANGUAGE})}
-    return found.get(language) or found.get(DEFAULT_LANGUAGE)
+def templates_for(pairs):
+    """{(kind, language): the MessageTemplate render_message uses for it} for many pairs in
+    one query: that language's template, else English, else None (generic words)."""
+    pairs = {(kind, language or DEFAULT_LANGUAGE) for kind, language in pairs}
+    if not pairs:
+        return {}
+    found = {(t.kind, t.language): t for t in MessageTemplate.objects.filter(
+        kind__in={kind for kind, _ in pairs}, language__in={language for _, language in pairs} | {DEFAULT_LANGUAGE})}
+    return {(kind, language): found.get((kind, language)) or found.get((kind, DEFAULT_LANGUAGE)) for kind, language in pairs}
 
 
 @lru_cache(maxsize=512)
@@ -74,10 +80,17 @@ def build_context(extra=None):
     return context
 
 
-def render_message(*, kind, language=DEFAULT_LANGUAGE, context=None):
+def render_message(*, kind, language=DEFAULT_LANGUAGE, context=None, templates=None):
     """Subject, SMS body and email body for `kind` in `language` (English when that language
-    has no template; generic words when the kind has none)."""
-    template = _template_for(kind, language or DEFAULT_LANGUAGE)
+    has no template; generic words when the kind has none). `templates`: a dict the caller
+    keeps across many calls (a batch of messages; templates_for() fills it for many pairs at
+    once), so each (kind, language) is read once."""
+    key = (kind, language or DEFAULT_LANGUAGE)
+    if templates is None:
+        templates = {}
+    if key not in templates:
+        templates.update(templates_for([key]))
+    template = templates[key]
     ctx = build_context(context)
     sources = GENERIC if template is None else {"subject": template.subject, "sms_body": template.sms_body, "email_body": template.email_body}
     out = {}

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
 from apps.core import validation
-from apps.messaging.delivery import delivery_status_record
+from apps.messaging.delivery_status import delivery_status_record
 from apps.messaging.models import DeliveryStatusEvent, InboundSms
 from apps.messaging.two_way import sms_inbound_receive
 

@@ -23,7 +23,7 @@ def seed_patients():
     for email, first, last, dob, phone in PATIENTS:
         if Patient.objects.filter(first_name=first, last_name=last, date_of_birth=dob).exists():
             continue
-        user = verified_login(email=email, full_name=f"{first} {last}") if email else None
+        user = verified_login(email=email, full_name=f"{first} {last}", phone=phone) if email else None
         patient_create(
             data={"first_name": first, "last_name": last, "date_of_birth": dob, "phone": phone, "email": email or ""},
             user=user,

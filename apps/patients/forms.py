@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from apps.core import validation
 from apps.patients.models import DuplicateReview, Patient
 from apps.patients.phone import normalize_phone
+from apps.patients.selectors import duplicate_group_members
 from apps.patients.services import CONTACT_FIELDS, PATIENT_FIELDS, registration_submit
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -103,7 +104,7 @@ class StaffPatientForm(_PhoneFieldsMixin, forms.ModelForm):
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(label="Name, MRN or phone", required=False, max_length=200)
-    date_of_birth = validation.DateField(required=False, widget=DATE)
+    date_of_birth = validation.DateField(label="Date of birth", required=False, widget=DATE)
 
 
 class DuplicateResolveForm(forms.Form):
@@ -118,3 +119,16 @@ class DuplicateResolveForm(forms.Form):
         else:
             choices = [(S.MERGED, "Same person: merge the newer record into the existing one"), (S.DISMISSED, "Different people: keep both")]
         self.fields["resolution"].choices = choices
+        # The records of the review's group it may be compared with (its strongest match first):
+        # a choice only when the group holds more than that one.
+        self.targets = [] if review.status != S.OPEN else [review.existing] + [
+            m.patient for m in duplicate_group_members(review.group_id)
+            if m.patient_id not in (review.existing_id, review.other_id) and m.patient.merged_into_id is None
+        ]
+        if len(self.targets) > 1:
+            self.fields["target"] = forms.ChoiceField(
+                label="Existing record", required=False, initial=str(review.existing_id),
+                choices=[(str(p.pk), f"{p.last_name}, {p.first_name} · MRN {p.mrn} · born {p.date_of_birth:%Y-%m-%d}") for p in self.targets],
+                help_text="The record this one is the same person as, or not.",
+            )
+            self.order_fields(["target", "resolution", "note"])

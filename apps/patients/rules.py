@@ -1,6 +1,6 @@
 """Who may see and change the patients app's rows (core's access layer, apps/core/access.py)."""
 from apps.core import access
-from apps.patients.models import DuplicateReview, Patient
+from apps.patients.models import DuplicateGroup, DuplicateReview, Patient
 
 
 def register():
@@ -11,7 +11,8 @@ def register():
         scopes={access.VIEW: "patients:read", access.CHANGE: "patients:write"},
     )
     # Staff work only: a patient never sees the review of their own possible duplicate.
-    access.register(
-        DuplicateReview,
-        perms={access.VIEW: "patients.change_duplicatereview", access.CHANGE: "patients.change_duplicatereview"},
-    )
+    for model in (DuplicateReview, DuplicateGroup):
+        access.register(
+            model,
+            perms={access.VIEW: "patients.change_duplicatereview", access.CHANGE: "patients.change_duplicatereview"},
+        )

@@ -2,11 +2,11 @@
 (apps/core/access.py, rules in apps/patients/rules.py), in the access_* selectors here:
 access_patient_for_user (portal), access_patient_for_staff and access_patients (staff pages),
 access_patient and access_patients (the API), access_duplicate_review(s_open) (staff)."""
-from django.db.models import Q
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Subquery, When
 
 from apps.core import access
 from apps.core.exceptions import NotFound
-from apps.patients.models import DuplicateReview, Patient, Registration
+from apps.patients.models import DuplicateGroup, DuplicateGroupMember, DuplicateReview, Patient, Registration
 from apps.patients.querysets import patient_search_filter, phone_filter
 
 __all__ = ["patient_search_filter", "phone_filter"]  # re-exported: other apps search patients through here
@@ -76,9 +76,15 @@ def registration_for_user(user):
     return Registration.objects.filter(user=user).first()
 
 
+# A signup's duplicate check reads at most this many candidates (one query): the matches
+# join one group anyway (services.duplicate_group_join), so more would only cost time.
+MAX_DUPLICATE_CANDIDATES = 20
+
+
 def find_duplicates(*, first_name, last_name, date_of_birth, email="", phone="", exclude_id=None):
     """Active patients that may be the same person, each with the reasons it matched:
-    same email, same phone, or same first name + last name + date of birth."""
+    same email, same phone, or same first name + last name + date of birth. At most
+    MAX_DUPLICATE_CANDIDATES, in one query; the strongest match (most reasons) first."""
     condition = Q(first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip(), date_of_birth=date_of_birth)
     if email:
         condition |= Q(email__iexact=email.strip())
@@ -88,7 +94,7 @@ def find_duplicates(*, first_name, last_name, date_of_birth, email="", phone="",
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     matches = []
-    for patient in qs[:20]:
+    for patient in qs[:MAX_DUPLICATE_CANDIDATES]:
         reasons = []
         if email and patient.email.lower() == email.strip().lower():
             reasons.append("email")
@@ -101,7 +107,64 @@ def find_duplicates(*, first_name, last_name, date_of_birth, email="", phone="",
         ):
             reasons.append("name_dob")
         matches.append((patient, reasons))
+    matches.sort(key=lambda match: -len(match[1]))  # stable: ties keep the list's order
     return matches
+
+
+# The review list and a group's page show this many records of a group; the rest are counted.
+GROUP_MEMBERS_SHOWN = 6
+GROUP_PAGE_MEMBERS = 100
+
+
+def duplicate_groups_open():
+    """Groups with open work, the longest waiting first: each with open_reviews (count),
+    waiting_since (its oldest open review), member_count and, prefetched, its first
+    GROUP_MEMBERS_SHOWN records (shown_members). A fixed number of queries for a page."""
+    open_reviews = DuplicateReview.objects.filter(group=OuterRef("pk"), status=DuplicateReview.Status.OPEN)
+    members = DuplicateGroupMember.objects.filter(group=OuterRef("pk"))
+    return (
+        DuplicateGroup.objects.filter(Exists(open_reviews))
+        .annotate(
+            open_reviews=Subquery(open_reviews.order_by().values("group").annotate(n=Count("pk")).values("n")[:1]),
+            waiting_since=Subquery(open_reviews.order_by("created_at").values("created_at")[:1]),
+            member_count=Subquery(members.order_by().values("group").annotate(n=Count("pk")).values("n")[:1]),
+        )
+        .prefetch_related(Prefetch(
+            "members", queryset=DuplicateGroupMember.objects.select_related("patient").order_by("joined_at", "id")[:GROUP_MEMBERS_SHOWN],
+            to_attr="shown_members",
+        ))
+        .order_by("waiting_since", "pk")
+    )
+
+
+def access_duplicate_groups_open(user):
+    """The groups with open reviews, for staff who may decide them (PermissionDenied for other
+    staff, NotFound for anyone else)."""
+    if not access.is_staff(user):
+        raise NotFound()
+    return access.scope(user, duplicate_groups_open(), access.CHANGE)
+
+
+def access_duplicate_group(user, group_id):
+    """One group for staff who may decide duplicates; NotFound otherwise."""
+    if not (access.is_staff(user) and access.may(user, DuplicateGroup, access.CHANGE)):
+        raise NotFound()
+    return access.get(user, DuplicateGroup, group_id, access.CHANGE)
+
+
+def duplicate_group_members(group, *, limit=GROUP_PAGE_MEMBERS):
+    """The group's records (oldest membership first), at most `limit`, with their patients."""
+    return list(DuplicateGroupMember.objects.filter(group=group).select_related("patient").order_by("joined_at", "id")[:limit])
+
+
+def duplicate_group_reviews(group, *, limit=GROUP_PAGE_MEMBERS):
+    """The group's reviews, open ones first, then the latest decisions; at most `limit`."""
+    is_open = Case(When(status=DuplicateReview.Status.OPEN, then=0), default=1)
+    return list(
+        DuplicateReview.objects.filter(group=group)
+        .select_related("existing", "registration", "registration__user", "other")
+        .order_by(is_open, "-created_at", "pk")[:limit]
+    )
 
 
 def duplicate_reviews_open():

@@ -13,6 +13,11 @@ from apps.patients.services import PATIENT_FIELDS
 class PatientOutput(PlannedRepresentationMixin, serializers.ModelSerializer):
 
     has_portal_login = serializers.BooleanField(read_only=True)
+    # The schema tells what is stored: an address, or "" when none is on file (not `format:
+    # email`, which "" is not); quiet hours as wall-clock times without an offset.
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty when none is on file.")
+    quiet_hours_start = validation.ApiTimeOfDayField(read_only=True, allow_null=True)
+    quiet_hours_end = validation.ApiTimeOfDayField(read_only=True, allow_null=True)
 
     class Meta:
         model = Patient

@@ -1,6 +1,8 @@
 """Every write of patient data: creation with an MRN, updates, self-registration, duplicates.
 Registrations and duplicate reviews change status only through core.transitions (one event
 row per move: apps/patients/models.py RegistrationEvent, DuplicateReviewEvent)."""
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +13,7 @@ from apps.audit.services import record
 from apps.core.exceptions import Conflict, InvalidTransition, ValidationFailed
 from apps.core.hooks import Hook
 from apps.core.transitions import lock, transition
-from apps.patients.models import DuplicateReview, MrnSequence, Patient, Registration
+from apps.patients.models import DuplicateGroup, DuplicateGroupMember, DuplicateReview, MrnSequence, Patient, Registration
 from apps.patients.phone import normalize_phone
 from apps.patients.selectors import find_duplicates
 
@@ -75,8 +77,8 @@ def _clean(patient, fields):
 @transaction.atomic
 def patient_create(*, data, user=None, flag_duplicates=True):
     """Create a patient with a new MRN from `data` (keys of PATIENT_FIELDS). Raises
-    ValidationFailed on bad input. When flag_duplicates, possible duplicates get a
-    DuplicateReview for staff."""
+    ValidationFailed on bad input. When flag_duplicates and the record matches others, it
+    joins their duplicate group with one DuplicateReview for staff (duplicate_group_join)."""
     unknown = set(data) - set(PATIENT_FIELDS)
     if unknown:
         raise ValidationFailed({k: ["Unknown field."] for k in sorted(unknown)})
@@ -88,8 +90,8 @@ def patient_create(*, data, user=None, flag_duplicates=True):
     ) if flag_duplicates else []
     patient.mrn = _next_mrn()
     patient.save()
-    for existing, reasons in matches:
-        DuplicateReview.objects.create(existing=existing, other=patient, reasons=reasons)
+    if matches:
+        duplicate_group_join(matches=matches, other=patient)
     record("create", patient)
     return patient
 
@@ -144,7 +146,8 @@ def registration_complete(*, user):
     - one match on name + date of birth + the verified email, with no portal login yet: linked
       (PENDING_VERIFICATION -> COMPLETED);
     - any other match (email, phone or name + date of birth): PENDING_VERIFICATION ->
-      IN_REVIEW with a DuplicateReview per candidate, and the reviewers are told;
+      IN_REVIEW, one DuplicateReview in the candidates' duplicate group (duplicate_group_join),
+      and the reviewers are told;
     - no match: a new patient record (PENDING_VERIFICATION -> COMPLETED).
     The registrant is the actor of the event row. Idempotent: a completed or in-review
     registration is left as it is."""
@@ -163,14 +166,44 @@ def registration_complete(*, user):
             registration, Registration.Status.IN_REVIEW, actor=user, locked=True,
             reason="Email verified: may match an existing record", data={"candidates": len(matches)},
         )
-        reviews = [
-            DuplicateReview.objects.create(existing=existing, registration=registration, reasons=reasons)
-            for existing, reasons in matches
-        ]
-        _notify_reviewers(reviews[0])
+        _notify_reviewers(duplicate_group_join(matches=matches, registration=registration))
     else:
         _registration_create_patient(registration, actor=user, reason="Email verified: no existing record")
     return registration
+
+
+def duplicate_group_join(*, matches, registration=None, other=None):
+    """Put a newcomer (a `registration`, or a just-created record `other`) with the records it
+    matched (find_duplicates: strongest first, at most MAX_DUPLICATE_CANDIDATES) into one
+    DuplicateGroup, and give it ONE open DuplicateReview naming its strongest match. The
+    matched records' groups are folded into the oldest of them (or a new group starts); the
+    newcomer record and the matches become members. A fixed number of queries, whatever the
+    size of the groups: rows grow by one review and at most one membership per record, never
+    by pairs. The caller's transaction holds it all. Returns the review."""
+    ids = [patient.pk for patient, _ in matches]
+    # Two signups matching the same people queue here (the records' row locks, in one order),
+    # so they join one group instead of starting two.
+    list(Patient.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    group_ids = set(DuplicateGroupMember.objects.filter(patient_id__in=ids).values_list("group_id", flat=True))
+    groups = list(DuplicateGroup.objects.select_for_update().filter(pk__in=group_ids).order_by("created_at", "pk"))
+    now = timezone.now()
+    if groups:
+        group, folded = groups[0], [g.pk for g in groups[1:]]
+        if folded:
+            DuplicateGroupMember.objects.filter(group_id__in=folded).update(group=group)
+            DuplicateReview.objects.filter(group_id__in=folded).update(group=group)
+            DuplicateGroup.objects.filter(pk__in=folded).delete()
+        DuplicateGroup.objects.filter(pk=group.pk).update(flagged_at=now)
+    else:
+        group = DuplicateGroup.objects.create(created_at=now, flagged_at=now)
+    newcomers = [other.pk] if other is not None else []
+    # Records already in this group keep their row (a record is in one group at most).
+    DuplicateGroupMember.objects.bulk_create(
+        [DuplicateGroupMember(group=group, patient_id=pk, joined_at=now) for pk in [*ids, *newcomers]], ignore_conflicts=True,
+    )
+    existing, reasons = matches[0]
+    return DuplicateReview.objects.create(group=group, existing=existing, registration=registration, other=other, reasons=reasons,
+                                          created_at=now)
 
 
 # Staff notices from this app (messaging sits above patients and delivers them; connected in
@@ -228,28 +261,30 @@ def _registration_create_patient(registration, *, actor, reason):
 
 
 @transaction.atomic
-def duplicate_review_resolve(*, review, resolution, actor, note=""):
-    """Staff decision on a possible duplicate: OPEN -> `resolution`, with `actor`, `note` as
-    the reason, and an event row.
+def duplicate_review_resolve(*, review, resolution, actor, note="", target=None):
+    """Staff decision on a newcomer's possible duplicate: OPEN -> `resolution`, with `actor`,
+    `note` as the reason, and an event row. `target` (a patient of the review's group; default
+    the review's `existing`, its strongest match) is the record the newcomer is compared with;
+    the review keeps it as `existing`.
 
-    For a self-registration: LINKED (the registrant is the existing patient) or CREATED_NEW
-    (a different person: a new record); the registration goes IN_REVIEW -> COMPLETED and the
-    other open reviews of the same registration are closed with it (-> DISMISSED). For a
-    staff-registered pair: MERGED (the newer record is folded into the existing one) or
-    DISMISSED (different people). Raises InvalidTransition (409) when the review or the
-    registration was already decided, ValidationFailed for a resolution of the other kind,
-    Conflict when the record to link already has a login; nothing is written then. One audit
-    entry, on the existing patient's record."""
+    For a self-registration: LINKED (the registrant is the target) or CREATED_NEW (a different
+    person: a new record, which joins the group as a member); the registration goes IN_REVIEW
+    -> COMPLETED. For a staff-registered record: MERGED (the newcomer is folded into the
+    target) or DISMISSED (different people). Raises InvalidTransition (409) when the review or
+    the registration was already decided, ValidationFailed for a resolution of the other kind
+    or a target outside the group (or merged, or the newcomer itself), Conflict when the
+    record to link already has a login; nothing is written then. One audit entry, on the
+    target's record."""
     S = DuplicateReview.Status
-    # Lock order: the registration, then its reviews. Two staff deciding two reviews of the
-    # same registration at once queue on the registration instead of deadlocking on the
-    # sibling reviews (registration_id never changes, so the caller's copy tells it).
+    # Lock order: the registration, then its review (registration_id never changes, so the
+    # caller's copy tells it).
     registration = lock(Registration, review.registration_id) if review.registration_id else None
     review = lock(DuplicateReview, review.pk, related=("existing", "other"))
     if not DuplicateReview.TRANSITIONS.get(review.status):
         raise InvalidTransition("This possible duplicate has already been resolved.")
+    existing = review.existing if target is None else _duplicate_target(review, target)
     now = timezone.now()
-    data = {"existing": str(review.existing_id)}
+    data = {"existing": str(existing.pk)}
     if registration is not None:
         if resolution not in (S.LINKED, S.CREATED_NEW):
             raise ValidationFailed({"resolution": ["Choose link or create new for a registration."]})
@@ -257,27 +292,38 @@ def duplicate_review_resolve(*, review, resolution, actor, note=""):
             raise InvalidTransition("This registration has already been completed.")
         reason = f"Duplicate review: {S(resolution).label}" + (f" ({note})" if note else "")
         if resolution == S.LINKED:
-            _registration_link(registration, review.existing, actor=actor, reason=reason)
+            _registration_link(registration, existing, actor=actor, reason=reason)
         else:
-            data["created"] = str(_registration_create_patient(registration, actor=actor, reason=reason).pk)
-        siblings = DuplicateReview.objects.filter(registration=registration, status=S.OPEN).exclude(pk=review.pk)
-        for sibling in siblings.order_by("pk"):
-            transition(
-                sibling, S.DISMISSED, actor=actor, reason="Closed with the review that decided the registration",
-                data={"closed_with": str(review.pk)}, fields={"resolved_at": now, "resolved_by": actor},
-            )
+            created = _registration_create_patient(registration, actor=actor, reason=reason)
+            # Similar to the group's records: later signups that match it join the same group.
+            DuplicateGroupMember.objects.create(group_id=review.group_id, patient=created, joined_at=now)
+            data["created"] = str(created.pk)
     else:
         if resolution not in (S.MERGED, S.DISMISSED):
             raise ValidationFailed({"resolution": ["Choose merge or dismiss for two patient records."]})
         data["other"] = str(review.other_id)
         if resolution == S.MERGED:
-            patient_merge(source=review.other, target=review.existing)
+            patient_merge(source=review.other, target=existing)
     transition(
         review, resolution, actor=actor, reason=note, data=data, locked=True,
-        fields={"resolved_at": now, "resolved_by": actor, "note": note},
+        fields={"resolved_at": now, "resolved_by": actor, "note": note, "existing": existing},
     )
-    record("update", review.existing, detail={"duplicate_review": str(review.pk), "resolution": resolution})
+    record("update", existing, detail={"duplicate_review": str(review.pk), "resolution": resolution})
     return review
+
+
+def _duplicate_target(review, target):
+    """The active record of the review's group that staff chose to compare the newcomer with."""
+    try:
+        target_id = uuid.UUID(str(getattr(target, "pk", target)))
+    except ValueError:
+        target_id = None
+    found = Patient.objects.active().filter(
+        pk=target_id, duplicate_membership__group_id=review.group_id,
+    ).exclude(pk=review.other_id).first() if target_id else None
+    if found is None:
+        raise ValidationFailed({"target": ["Choose one of the records in this group."]})
+    return found
 
 
 def patient_merge(*, source, target):

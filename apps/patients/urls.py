@@ -9,4 +9,5 @@ urlpatterns = [
     path("staff/patients/<uuid:patient_id>/", views.staff_patient_detail, name="staff_patient_detail"),
     path("staff/duplicates/", views.staff_duplicate_list, name="staff_duplicate_list"),
     path("staff/duplicates/<uuid:review_id>/", views.staff_duplicate_detail, name="staff_duplicate_detail"),
+    path("staff/duplicates/groups/<uuid:group_id>/", views.staff_duplicate_group, name="staff_duplicate_group"),
 ]

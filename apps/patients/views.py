@@ -12,6 +12,7 @@ from apps.core.decorators import staff_required
 from apps.patients import selectors, services
 from apps.patients.decorators import patient_required
 from apps.patients.forms import DuplicateResolveForm, PatientContactForm, PatientSearchForm, StaffPatientForm
+from apps.patients.hooks import staff_patient_sections
 from apps.patients.selectors import access_duplicate_review, access_patient_for_staff
 
 PAGE_SIZE = 25
@@ -45,14 +46,22 @@ def portal_home(request):
 @staff_required("patients.view_patient")
 def staff_patient_list(request):
     form = PatientSearchForm(request.GET or None)
+    searched = form.is_bound and any(request.GET.get(name) for name in form.fields)
+    status = 200
     if form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["date_of_birth"]):
         qs = selectors.access_patients(request.user, q=form.cleaned_data["q"], date_of_birth=form.cleaned_data["date_of_birth"])
     else:
+        if searched and not form.is_valid():
+            # A search the form cannot read (a NUL, a year out of range, 500 characters) is
+            # not run: the page says so, names the field, and lists everyone as unsearched.
+            status = 400
+            problems = "; ".join(f"{form.fields[name].label or name}: {' '.join(errors)}" for name, errors in form.errors.items())
+            messages.error(request, f"The search was not run. {problems}")
         qs = selectors.access_patients(request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     patients = list(page.object_list)
     record_many("read", patients, detail={"view": "staff_patient_list"})
-    return render(request, "patients/staff_patient_list.html", {"form": form, "page": page, "patients": patients})
+    return render(request, "patients/staff_patient_list.html", {"form": form, "page": page, "patients": patients}, status=status)
 
 
 def _patient_form_page(request, form, duplicates, *, status=200):
@@ -85,7 +94,10 @@ def staff_patient_create(request):
 def _patient_detail_page(request, patient, form, *, status=200):
     # Logged whenever the page shows the record, including after a rejected save.
     record("read", patient)
-    return render(request, "patients/staff_patient_detail.html", {"patient": patient, "form": form}, status=status)
+    # Sections from the apps above (hooks.staff_patient_sections), each audited by its app.
+    sections = [section for section in staff_patient_sections.all(request=request, patient=patient) if section]
+    return render(request, "patients/staff_patient_detail.html", {"patient": patient, "form": form,
+                                                                  "sections": sections}, status=status)
 
 
 @staff_required("patients.view_patient")
@@ -108,9 +120,30 @@ def staff_patient_detail(request, patient_id):
 
 @staff_required("patients.change_duplicatereview")
 def staff_duplicate_list(request):
-    reviews = list(selectors.access_duplicate_reviews_open(request.user)[:100])
-    record_many("read", [r.existing for r in reviews], detail={"view": "duplicate_list"})
-    return render(request, "patients/staff_duplicate_list.html", {"reviews": reviews})
+    """One row per group of records that may be one person (not per pair), longest waiting first."""
+    page = Paginator(selectors.access_duplicate_groups_open(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    groups = list(page.object_list)
+    record_many("read", [m.patient for g in groups for m in g.shown_members], detail={"view": "duplicate_list"})
+    return render(request, "patients/staff_duplicate_list.html", {"groups": groups, "page": page})
+
+
+@staff_required("patients.change_duplicatereview")
+def staff_duplicate_group(request, group_id):
+    """A group's records and its reviews: each open one is decided on its own page."""
+    group = selectors.access_duplicate_group(request.user, group_id)
+    members = selectors.duplicate_group_members(group)
+    reviews = selectors.duplicate_group_reviews(group)
+    shown = {m.patient_id: m.patient for m in members}
+    for review in reviews:
+        shown.setdefault(review.existing_id, review.existing)
+        if review.other_id:
+            shown.setdefault(review.other_id, review.other)
+    record_many("read", list(shown.values()), detail={"view": "duplicate_group"})
+    return render(request, "patients/staff_duplicate_group.html", {
+        "group": group, "members": members, "reviews": reviews,
+        "open_reviews": [r for r in reviews if r.status == r.Status.OPEN],
+        "more_members": max(0, group.members.count() - len(members)),
+    })
 
 
 def _duplicate_page(request, review, form, *, status=200):
@@ -126,13 +159,16 @@ def staff_duplicate_detail(request, review_id):
         record("read", review.existing, detail={"view": "duplicate_detail"})
         if review.other_id:
             record("read", review.other, detail={"view": "duplicate_detail"})
+        if form.targets[1:]:  # the group's other records, offered as the one to compare with
+            record_many("read", form.targets[1:], detail={"view": "duplicate_detail"})
         return _duplicate_page(request, review, form)
     if not form.is_valid():
         return _duplicate_page(request, review, form, status=400)
     # A refusal (already decided: 409; the record to link has a login: 409) shows on the form.
     pages.on_error(request, lambda exc: _duplicate_page(request, review, form, status=exc.status_code), form=form)
     services.duplicate_review_resolve(
-        review=review, resolution=form.cleaned_data["resolution"], actor=request.user, note=form.cleaned_data["note"]
+        review=review, resolution=form.cleaned_data["resolution"], actor=request.user, note=form.cleaned_data["note"],
+        target=form.cleaned_data.get("target") or None,
     )
     messages.success(request, "Possible duplicate resolved.")
     return redirect("staff_duplicate_list")

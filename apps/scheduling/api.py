@@ -21,7 +21,7 @@ from apps.core import access
 from apps.core.api.pagination import RowsPagination
 from apps.core.api.permissions import ClinicAccess
 from apps.scheduling import selectors, services
-from apps.scheduling.models import Visit, VisitRequest, VisitSlot
+from apps.scheduling.models import IdempotencyRecord, Visit, VisitRequest, VisitSlot
 from apps.scheduling.serializers import (
     AcceptInput, AssignImmediateInput, OfferInput, OverrideSeverityInput, ProviderOutput, ReasonInput, RescheduleInput,
     ReviewInput, SlotGenerateInput, SlotGenerateOutput, SlotOutput, SlotSearchInput, TriageInput, VisitFilterInput,
@@ -32,7 +32,8 @@ from apps.scheduling.serializers import (
 READ = "scheduling:read"
 WRITE = "scheduling:write"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_IDEMPOTENCY_KEY = 100
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_IDEMPOTENCY_KEY = IdempotencyRecord.MAX_KEY_LENGTH
 
 _ERRORS = {
     400: OpenApiResponse(description="Bad input: {code, message, extra: {fields}}"),
@@ -198,7 +199,8 @@ class VisitRequestViewSet(_SchedulingViewSet):
     def list(self, request):
         params = _parse(VisitRequestFilterInput, request.query_params)
         qs = self.visible(selectors.visit_request_list(status=params.get("status"), severity=params.get("severity"),
-                                                       request_type=params.get("type"), patient=params.get("patient")))
+                                                       request_type=params.get("type"), patient=params.get("patient"),
+                                                       location=params.get("location")))
         page = self.paginate_queryset(qs)
         record_many("read", page, detail={"view": "api_visit_request_list"})
         return self.get_paginated_response(VisitRequestOutput(page, many=True).data)
@@ -315,6 +317,17 @@ def _shows_everything(visit):
             and type(visit.provider)._meta.get_field("user").is_cached(visit.provider))
 
 
+def _booked_body(visit):
+    """The answer to a booking: the visit as VisitOutput shows it, from the booked visit itself
+    when it has every row the output shows loaded, else read again."""
+    return VisitOutput(visit if _shows_everything(visit) else selectors.visit_get(visit.pk)).data
+
+
+def _owner(request):
+    """Whose Idempotency-Keys these are: the API key, or the signed-in user."""
+    return f"api_key:{request.auth.pk}" if access.is_api_key(request.auth) else f"user:{request.user.pk}"
+
+
 class VisitViewSet(_SchedulingViewSet):
     """Booking and the visit lifecycle."""
 
@@ -350,39 +363,43 @@ class VisitViewSet(_SchedulingViewSet):
         summary="Book a FREE slot for a patient (any active visit type the slot's provider offers)",
         description="The clinic books for the patient: any active visit type the slot's provider offers in the slot's "
                     "mode, self-bookable or not (`slot_does_not_fit` 400 otherwise). A patient with an open RED request "
-                    "answers 400 `emergency_care_required`. With an `Idempotency-Key` header a repeated request returns "
-                    "the same visit (201 again, with `Idempotent-Replayed: true`); the same key with a different slot or "
-                    "visit type answers 409 `idempotency_key_reused`. Keys are scoped to the patient. A slot taken "
-                    "meanwhile answers 409 `slot_unavailable`. The patient is told by SMS/email and reminded.",
+                    "answers 400 `emergency_care_required`. A slot taken meanwhile answers 409 `slot_unavailable`. The "
+                    "patient is told by SMS/email and reminded.\n\n"
+                    "**Idempotency-Key** (as payment APIs have it): the first answer for a key, whatever its status, is "
+                    "saved and every later request with the same key, the same patient and the same parameters gets that "
+                    "same status and body again, with `Idempotent-Replayed: true`, and books nothing. A request sent "
+                    "while the first one with its key is still running waits for it and answers its result. The same "
+                    "key with a different slot, visit type or request answers 422 `idempotency_key_reused` and saves "
+                    "nothing. Keys belong to the caller (API key or user) and the patient; a request refused before "
+                    "it runs (400 for bad input, 401/403) saves nothing.",
         request=VisitInput,
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-                                     description="Up to 100 characters, unique per intended booking")],
-        responses={201: VisitOutput, 400: _ERRORS[400], 409: _ERRORS[409]},
+                                     description=f"Up to {MAX_IDEMPOTENCY_KEY} characters, unique per intended booking")],
+        responses={201: VisitOutput, 400: _ERRORS[400], 409: _ERRORS[409],
+                   422: OpenApiResponse(description="`idempotency_key_reused`: the key was used with other parameters")},
     )
     def create(self, request):
         data = _parse(VisitInput, request.data)
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise ValidationError({IDEMPOTENCY_HEADER: [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
-        patient, slot, visit_type = data["patient"], data["slot"], data["visit_type"]
-        # The service looks the key up (once) and says whether this was a repeated request.
-        if _for_clinic(request) or request.user.is_staff:
-            # Staff (scheduling.add_visit, checked by ClinicAccess) and integrators book for the clinic.
-            visit, replayed = services.visit_book_for_patient(
-                patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key, request=data["request"],
-                actor=_actor(request), for_clinic=_for_clinic(request), with_replayed=True,
-            )
-        else:  # patients are refused before this (they book in the portal); their rules if not
-            visit, replayed = services.booking_create(patient=patient, slot=slot, visit_type=visit_type, idempotency_key=key,
-                                                      request=data["request"], actor=_actor(request), with_replayed=True)
-        if replayed or not _shows_everything(visit):
-            visit = selectors.visit_get(visit.pk)
-        if replayed:
-            record("read", visit, detail={"idempotent_replay": True})
-        response = Response(VisitOutput(visit).data, status=status.HTTP_201_CREATED)
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        booking = dict(patient=data["patient"], slot=data["slot"], visit_type=data["visit_type"], request=data["request"],
+                       actor=_actor(request))
+        # Staff (scheduling.add_visit, checked by ClinicAccess) and integrators book for the clinic; patients are
+        # refused before this (they book in the portal), their rules if not.
+        by_clinic = _for_clinic(request) or request.user.is_staff
+        if key:
+            answer = services.visit_book_once(owner=_owner(request), key=key, by_clinic=by_clinic,
+                                              for_clinic=_for_clinic(request), render=_booked_body, **booking)
+            response = Response(answer.body, status=answer.status)
+            if answer.replayed:
+                response[REPLAYED_HEADER] = "true"
+            return response
+        if by_clinic:
+            visit = services.visit_book_for_patient(for_clinic=_for_clinic(request), **booking)
+        else:
+            visit = services.booking_create(**booking)
+        return Response(_booked_body(visit), status=status.HTTP_201_CREATED)
 
     @_visit_action("Check the patient in (PLANNED -> CHECKED_IN)")
     @action(detail=True, methods=["post"], url_path="check-in")

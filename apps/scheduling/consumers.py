@@ -18,8 +18,8 @@ from django.contrib.auth import get_user_model
 from apps.accounts.websocket import socket_actor
 from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
-from apps.scheduling.events import BOARD_GROUP
-from apps.scheduling.models import VisitRequest
+from apps.scheduling.events import BOARD_GROUP, location_queue_group
+from apps.scheduling.models import Location, VisitRequest
 
 # What may leave the server for each kind of object: a whitelist, so a field added to a
 # payload later (possibly PHI) is not forwarded by accident.
@@ -34,6 +34,8 @@ FORWARDED_TYPES = frozenset({
 
 
 class StaffBoardConsumer(ClinicJsonConsumer):
+    group = BOARD_GROUP
+
     def authorize(self, user):
         """None when `user` (re-read) may watch the board, else the close code. Staff only (a
         patient may view their own requests, not the board) who may view visit requests,
@@ -57,7 +59,7 @@ class StaffBoardConsumer(ClinicJsonConsumer):
         if refusal:
             await self.refuse(refusal)
             return
-        await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         self.joined = True
         await self.admit(user)
         await self.send_json({"type": "hello"})
@@ -65,7 +67,7 @@ class StaffBoardConsumer(ClinicJsonConsumer):
     async def disconnect(self, code):
         if getattr(self, "joined", False):
             self.joined = False
-            await self.channel_layer.group_discard(BOARD_GROUP, self.channel_name)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # The board only listens; nothing a client sends does anything.
@@ -95,3 +97,23 @@ class StaffBoardConsumer(ClinicJsonConsumer):
     request_created = request_changed = request_emergency = _forward
     slot_changed = _forward
     visit_created = visit_changed = _forward
+
+
+class WalkInQueueConsumer(StaffBoardConsumer):
+    """/ws/staff/queue/<location_id>/: one location's walk-in queue, live. The same access as
+    the board (decided once at connect through core's access layer, then kept, with the same
+    revocation), for an active location only (an unknown or inactive one: 4403, as if
+    forbidden). It joins the "queue.<location_id>" group, to which the scheduling services
+    publish the events of that location (apps.scheduling.events.publish_board), and forwards
+    the same whitelisted fields as the board."""
+
+    def _connect_check(self, user_id):
+        user, refusal = super()._connect_check(user_id)
+        if refusal is None and not Location.objects.filter(pk=self.location_id, is_active=True).exists():
+            refusal = CLOSE_FORBIDDEN
+        return user, refusal
+
+    async def connect(self):
+        self.location_id = self.scope["url_route"]["kwargs"]["location_id"]
+        self.group = location_queue_group(self.location_id)
+        await super().connect()

@@ -202,7 +202,9 @@ class VisitSlot(models.Model):
         DIRECT = "DIRECT", "Held while a patient confirms"
 
     TRANSITIONS = {
-        Status.FREE: {Status.HELD, Status.BLOCKED},
+        # FREE -> BOOKED: a booking made in one step under the slot's lock (clinic, API,
+        # reschedule) needs no hold in between (services._common.slot_book_now).
+        Status.FREE: {Status.HELD, Status.BOOKED, Status.BLOCKED},
         Status.HELD: {Status.BOOKED, Status.FREE, Status.BLOCKED},
         # A cancelled or rescheduled visit gives its slot back (and the waitlist gets it).
         Status.BOOKED: {Status.FREE},
@@ -277,6 +279,10 @@ class SlotEvent(TransitionEvent):
     id = models.BigAutoField(primary_key=True)
     slot = models.ForeignKey(VisitSlot, on_delete=models.CASCADE, related_name="events")
     request = models.ForeignKey("VisitRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="slot_events")
+    # Set only on the event of slot generation retiring a FREE slot by blocking it
+    # (services/slots.py): a BLOCKED slot whose last event carries it is generation's to bring
+    # back. The reason text is not the marker: staff or an API key may block with the same words.
+    retirement = models.BooleanField(default=False, editable=False)
 
     class Meta(TransitionEvent.Meta):
         pass
@@ -579,6 +585,40 @@ class Visit(models.Model):
 
     def __str__(self):
         return f"Visit {self.id} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to POST /api/v1/visits/ with an Idempotency-Key, payment-style
+    (NOTES.md): its status and body, whatever the status, replayed for the same caller,
+    patient and key (services/idempotency.py). Written in the booking's own transaction (a
+    refused booking: right after it), by an INSERT that waits for a concurrent request with
+    the same key to finish, so the first one to finish is the one saved and nothing else is.
+    `fingerprint` is a hash of the other parameters (slot, visit type, request): the same key
+    with others is refused. Nothing purges them yet (NOTES.md: keep keys 24 h at least).
+    Not a transition subject: written once, never changed."""
+
+    MAX_KEY_LENGTH = 255
+
+    id = models.BigAutoField(primary_key=True)
+    # "api_key:<id>" or "user:<id>": one caller's keys never answer another's requests.
+    owner = models.CharField(max_length=64)
+    # No index of its own: lookups go through the unique (owner, patient, key) index.
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=MAX_KEY_LENGTH)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The answer's JSON as text, not jsonb (which reorders keys): a replay is the same document.
+    body = models.TextField()
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "patient", "key"], name="idempotency_owner_patient_key_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner} {self.key} -> {self.status_code}"
 
 
 class VisitEvent(TransitionEvent):

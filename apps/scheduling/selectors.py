@@ -459,8 +459,9 @@ SLOT_SEARCH_COLUMNS = (
 )
 
 
-def visit_request_list(*, status=None, severity=None, request_type=None, patient=None):
-    """Visit requests, oldest first, with what the list shows joined in (one query per page)."""
+def visit_request_list(*, status=None, severity=None, request_type=None, patient=None, location=None):
+    """Visit requests, oldest first, with what the list shows joined in (one query per page);
+    `location` (an id) keeps one site's requests (its walk-in queue with type=WALK_IN)."""
     qs = VisitRequest.objects.select_related("patient", "visit_type", "location")
     if status:
         qs = qs.filter(status=status)
@@ -470,6 +471,8 @@ def visit_request_list(*, status=None, severity=None, request_type=None, patient
         qs = qs.filter(request_type=request_type)
     if patient is not None:
         qs = qs.filter(patient=patient)
+    if location is not None:
+        qs = qs.filter(location_id=location)
     return qs.order_by("created_at", "id")
 
 

@@ -235,6 +235,7 @@ class VisitRequestFilterInput(validation.QueryInput):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     type = serializers.ChoiceField(choices=VisitRequest.Type.choices, required=False)
     patient = serializers.UUIDField(required=False)
+    location = serializers.UUIDField(required=False, help_text="Only requests at this location (the walk-in queue of one site).")
 
 
 class TriageInput(serializers.Serializer):

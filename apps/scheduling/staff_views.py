@@ -67,12 +67,18 @@ def _next_url(request, default):
 # --- the requests board ---------------------------------------------------------------------
 
 def _board_context(request):
+    """The board's tab, page and rows; the walk-in tab may show one location's queue
+    (?location=<id>: an unknown one is a 400 naming the field, showing every location)."""
     tab = request.GET.get("tab")
     tab = tab if tab in TABS else "scheduled"
-    page = Paginator(selectors.board_requests(request_type=TABS[tab]), PAGE_SIZE).get_page(request.GET.get("page"))
+    form = FrontDeskForm({"location": request.GET["location"]} if tab == "walk-in" and "location" in request.GET else None)
+    problem = _filter_problem(form)
+    location = form.cleaned_data.get("location") if form.is_bound and not problem else None
+    page = Paginator(selectors.board_requests(request_type=TABS[tab], location=location), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     record_many("read", rows, detail={"view": "staff_request_board"})
-    return {"tab": tab, "page": page, "rows": rows, "counts": selectors.board_counts(), "now": timezone.now()}
+    return {"tab": tab, "page": page, "rows": rows, "counts": selectors.board_counts(), "now": timezone.now(),
+            "location_form": form, "location": location, "problem": problem}
 
 
 @staff_required("scheduling.view_visitrequest")
@@ -81,8 +87,10 @@ def request_board(request):
     """Open requests, walk-in and scheduled tabs, most severe first then by arrival. With
     ?partial=1 only the board itself (what staff_board.js swaps in on a live event)."""
     context = _board_context(request)
+    if context["problem"] and not request.GET.get("partial"):  # the live refresh shows no messages
+        messages.error(request, context["problem"])
     template = "scheduling/staff/_board.html" if request.GET.get("partial") else "scheduling/staff/board.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if context["problem"] else 200)
 
 
 @staff_required("scheduling.review_visitrequest")

@@ -4,11 +4,13 @@ from celery import shared_task
 
 from apps.core.periodic import Periodic
 from apps.scheduling import services
+from apps.scheduling.services.idempotency import idempotency_records_purge
 
 PERIODIC_TASKS = [
     Periodic(name="scheduling.expire_holds", task="scheduling.expire_holds", every_seconds=60),
     Periodic(name="scheduling.remind_expiring_offers", task="scheduling.remind_expiring_offers", every_seconds=60),
     Periodic(name="scheduling.generate_slots", task="scheduling.generate_slots", crontab={"minute": "15", "hour": "3"}),
+    Periodic(name="scheduling.purge_idempotency_records", task="scheduling.purge_idempotency_records", every_seconds=3600),
 ]
 
 
@@ -29,3 +31,9 @@ def generate_slots(days=None):
     (idempotent)."""
     result = services.slots_generate(days=days)
     return {"created": result.created, "blocked": result.blocked, "retired": result.retired}
+
+
+@shared_task(name="scheduling.purge_idempotency_records", time_limit=600, soft_time_limit=540)
+def purge_idempotency_records():
+    """Hourly: delete saved Idempotency-Key answers past SCHEDULING_IDEMPOTENCY_KEEP_HOURS."""
+    return idempotency_records_purge()

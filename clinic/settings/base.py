@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",
+    "allauth.usersessions",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -54,6 +56,11 @@ INSTALLED_APPS = [
     "apps.messaging",
     "apps.scheduling",
     "apps.consents",
+    "apps.telehealth",
+    "apps.billing",
+    "apps.records",
+    "apps.fhir",
+    "apps.portal_api",
 ]
 
 MIDDLEWARE = [
@@ -73,8 +80,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Under /fhir/ only: a NUL in the path or a query parameter answers an OperationOutcome.
+    "apps.fhir.middleware.FhirRefuseNulMiddleware",
     # A NUL character in a query parameter: 400 naming it, for pages and the API alike.
     "apps.core.middleware.RefuseNulInQueryMiddleware",
+    "apps.accounts.middleware.AppSignInInputMiddleware",
     # Last, so its process_exception sees a page view's DomainError first (apps/core/pages.py).
     "apps.core.pages.DomainErrorMiddleware",
 ]
@@ -204,7 +214,25 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
 
-ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+# Sign-in by a one-time code, sent by email or by SMS to the user's verified mobile number
+# (the SMS goes through messaging's outbox: apps/messaging/codes.py). A code lives 5 minutes,
+# allows 3 tries, and may be re-sent twice; requests are limited per address (below).
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env.int("LOGIN_CODE_TIMEOUT_SECONDS", default=300)
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = 2
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
+# Phone apps sign in through django-allauth headless (/_allauth/app/v1/): a session token in
+# X-Session-Token, accepted by the API (apps/accounts/authentication.AppTokenAuthentication).
+# It is a server-side session: it lasts SESSION_ABSOLUTE_HOURS at most, and signing out or
+# "sign out everywhere" (allauth.usersessions) ends it at once.
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_ONLY = False
+HEADLESS_SERVE_SPECIFICATION = False
+HEADLESS_FRONTEND_URLS = {}
+USERSESSIONS_TRACK_ACTIVITY = False
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -215,9 +243,10 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "apps.patients.forms.PatientSignupForm"
 ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "apps.accounts.forms.LoginForm"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key", "signup": "20/m/ip"}
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key", "signup": "20/m/ip", "request_login_code": "20/m/ip,3/5m/key"}
 MFA_ADAPTER = "apps.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = CLINIC_NAME
@@ -306,6 +335,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.ApiKeyAuthentication",
         "apps.accounts.authentication.MFASessionAuthentication",
+        "apps.accounts.authentication.AppTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.DenyAll"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.Pagination",
@@ -350,6 +380,8 @@ SPECTACULAR_SETTINGS = {
         "VisitRequestTypeEnum": "apps.scheduling.models.VisitRequest.Type",
         "SeverityEnum": "apps.scheduling.models.Severity",
         "ModeEnum": "apps.scheduling.models.Mode",
+        "AllergySeverityEnum": "apps.records.models.chart.Allergy.Severity",
+        "UsStateEnum": "apps.consents.models.US_STATES",
     },
 }
 
@@ -366,6 +398,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # PDF rendering (apps/core/pdf.py): WeasyPrint's per-step progress and fontTools' subsetting.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -408,6 +443,14 @@ MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=25)
 # many seconds (short ETAs only, see NOTES.md); later rows wait for the periodic job.
 MESSAGING_KICK_MAX_DELAY_SECONDS = env.int("MESSAGING_KICK_MAX_DELAY_SECONDS", default=300)
 MESSAGING_KICK_ENABLED = env.bool("MESSAGING_KICK_ENABLED", default=True)
+# A write that queues more rows due soon than this kicks this many batch delivery runs (one per
+# worker process to keep busy) instead of one task per row.
+MESSAGING_KICK_FANOUT = env.int("MESSAGING_KICK_FANOUT", default=2)
+# Every worker process beats its own Heartbeat row this often; one silent for the stale time
+# is presumed dead and the reaper takes back its claims once they are also past the provider
+# timeout since their last refresh (apps/core/tasks.py, apps/messaging/delivery.py).
+WORKER_PROCESS_BEAT_SECONDS = env.int("WORKER_PROCESS_BEAT_SECONDS", default=5)
+WORKER_PROCESS_STALE_SECONDS = env.int("WORKER_PROCESS_STALE_SECONDS", default=20)
 # Celery queue for messaging tasks ("" = the default queue).
 MESSAGING_CELERY_QUEUE = env.str("MESSAGING_CELERY_QUEUE", default="")
 # Tests only: seconds the local SMS backend sleeps per message (to kill a worker mid-batch).
@@ -438,3 +481,59 @@ SCHEDULING_CANCELLATION_WINDOW_HOURS = env.int("SCHEDULING_CANCELLATION_WINDOW_H
 SCHEDULING_YELLOW_WITHIN_HOURS = env.int("SCHEDULING_YELLOW_WITHIN_HOURS", default=48)
 # Post-visit follow-up message: hours after a visit completes (quiet hours respected); 0 = none.
 SCHEDULING_FOLLOW_UP_HOURS = env.float("SCHEDULING_FOLLOW_UP_HOURS", default=24.0)
+# Saved Idempotency-Key answers of the booking API are kept this long, then purged hourly.
+SCHEDULING_IDEMPOTENCY_KEEP_HOURS = env.int("SCHEDULING_IDEMPOTENCY_KEEP_HOURS", default=24)
+
+# --- Telehealth (apps/telehealth; README "Telehealth") -----------------------------------
+# Video providers in order of preference: the first that creates the room serves it, the next
+# is tried when one fails. builtin (peer-to-peer WebRTC, signalling over our own WebSocket; no
+# vendor account), twilio, zoom. A vendor without credentials is skipped.
+TELEHEALTH_VIDEO_PROVIDERS = env.list("TELEHEALTH_VIDEO_PROVIDERS", default=["builtin"])
+# ICE servers for the built-in provider, as JSON (RTCPeerConnection's iceServers). None are
+# needed on one machine or a LAN; production needs a TURN server (README: coturn).
+TELEHEALTH_ICE_SERVERS = env.json("TELEHEALTH_ICE_SERVERS", default=[])
+# The waiting room opens this many minutes before the visit.
+TELEHEALTH_WAITING_ROOM_OPENS_MINUTES = env.int("TELEHEALTH_WAITING_ROOM_OPENS_MINUTES", default=15)
+# A patient still waiting after this many minutes is timed out (the job).
+TELEHEALTH_WAITING_TIMEOUT_MINUTES = env.int("TELEHEALTH_WAITING_TIMEOUT_MINUTES", default=45)
+# The staff queue alerts when someone has waited longer than this.
+TELEHEALTH_WAIT_ALERT_MINUTES = env.int("TELEHEALTH_WAIT_ALERT_MINUTES", default=10)
+# A session whose patient never joined is a no-show this many minutes after its start.
+TELEHEALTH_NO_SHOW_GRACE_MINUTES = env.int("TELEHEALTH_NO_SHOW_GRACE_MINUTES", default=15)
+# A call still open this many minutes after its scheduled end is ended by the job.
+TELEHEALTH_END_OPEN_AFTER_MINUTES = env.int("TELEHEALTH_END_OPEN_AFTER_MINUTES", default=120)
+# Lifetime of a participant (join) token.
+TELEHEALTH_TOKEN_TTL_SECONDS = env.int("TELEHEALTH_TOKEN_TTL_SECONDS", default=4 * 3600)
+# States whose rules require a STATE_SPECIFIC consent for telehealth (two-letter codes).
+TELEHEALTH_STATE_CONSENT_STATES = env.list("TELEHEALTH_STATE_CONSENT_STATES", default=[])
+# Twilio Video: an API key (SID and secret) of the account TWILIO_ACCOUNT_SID; room status
+# callbacks are verified with TWILIO_AUTH_TOKEN (X-Twilio-Signature).
+TWILIO_API_KEY_SID = env.str("TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
+# Zoom Video SDK: the SDK key and secret sign session JWTs; the webhook secret token verifies
+# x-zm-signature and answers Zoom's URL validation.
+ZOOM_SDK_KEY = env.str("ZOOM_SDK_KEY", default="")
+ZOOM_SDK_SECRET = env.str("ZOOM_SDK_SECRET", default="")
+ZOOM_WEBHOOK_SECRET_TOKEN = env.str("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
+# Webhooks older than this (by the provider's timestamp) are refused as replays.
+TELEHEALTH_WEBHOOK_MAX_AGE_SECONDS = env.int("TELEHEALTH_WEBHOOK_MAX_AGE_SECONDS", default=300)
+
+# --- FHIR R4 read API (apps/fhir) ---
+# The system URI of the clinic's MRNs in Patient.identifier: a URI the clinic controls.
+FHIR_MRN_SYSTEM = env.str("FHIR_MRN_SYSTEM", default="https://clinic.example.org/fhir/sid/mrn")
+
+# --- Billing (apps/billing) ---
+# The payment gateway: "test" (built in, no network; documented test cards) or "stripe".
+BILLING_PAYMENT_GATEWAY = env.str("BILLING_PAYMENT_GATEWAY", default="test")
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd")
+# Days from issue to the due date; the daily job marks unpaid invoices OVERDUE after it.
+BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=30)
+# Stripe (only with BILLING_PAYMENT_GATEWAY=stripe): the secret key, the publishable key for
+# Stripe.js in the portal, and the webhook endpoint's signing secret (Stripe-Signature).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+
+# --- Health records (apps/records) ---
+# The largest document a patient or staff member may upload (PDF, PNG, JPEG, HEIC; by content).
+RECORDS_DOCUMENT_MAX_BYTES = env.int("RECORDS_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)

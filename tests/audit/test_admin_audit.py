@@ -7,7 +7,7 @@ import pytest
 
 from apps.audit.admin import EXPORT_FIELDS
 from apps.audit.models import AccessLog
-from apps.audit.services import record
+from apps.audit.services import record, record_list
 from tests.factories import PatientFactory, StaffFactory
 
 CHANGELIST = "/admin/audit/accesslog/"
@@ -162,12 +162,57 @@ def test_opening_a_patient_in_the_admin_writes_a_read_row(client_for, clinic_adm
     assert row.path == f"/admin/patients/patient/{patient.pk}/change/"
 
 
-def test_the_admin_patient_list_logs_each_patient_shown(client_for, clinic_admin):
+def test_the_admin_patient_list_logs_one_entry_naming_each_patient_shown(client_for, clinic_admin):
     patients = PatientFactory.create_batch(3)
 
     response = client_for(clinic_admin).get("/admin/patients/patient/")
 
     assert response.status_code == 200
     assert all(p.mrn.encode() in response.content for p in patients)
-    logged = sorted(AccessLog.objects.filter(action="read").values_list("patient_id", flat=True))
-    assert logged == sorted(p.pk for p in patients)
+    entry = AccessLog.objects.get(action="read")
+    assert sorted(entry.patient_ids) == sorted(p.pk for p in patients)
+    assert (entry.object_type, entry.object_id, entry.patient_id) == ("patients.patient", "", None)
+    assert (entry.actor_user, entry.path, entry.detail) == (clinic_admin, "/admin/patients/patient/", {"view": "admin_changelist"})
+    for p in patients:
+        assert list(AccessLog.objects.for_patient(p.pk)) == [entry]
+
+
+# --- list entries: searched by patient like single reads -------------------------------------
+
+@pytest.fixture
+def list_reads(db):
+    """Alice read alone, then Alice and Bob read in one list page, then Carol alone."""
+    alice, bob, carol = PatientFactory.create_batch(3)
+    single = record("read", alice)
+    listing = record_list("read", [alice, bob], detail={"view": "api_patient_list"})
+    other = record("read", carol)
+    return (alice, bob, carol), single, AccessLog.objects.get(pk=listing), other
+
+
+def test_searching_the_log_by_a_patient_finds_the_list_pages_that_showed_them(client_for, clinic_admin, list_reads):
+    (alice, bob, carol), single, listing, other = list_reads
+    client = client_for(clinic_admin)
+
+    def found(term):
+        response = client.get(CHANGELIST, {"q": term})
+        assert response.status_code == 200
+        return set(response.context["cl"].result_list)
+
+    assert found(str(alice.pk)) == {single, listing}
+    assert found(str(bob.pk)) == {listing}
+    assert found(str(bob.pk).replace("-", "")) == {listing}  # as the search on patient_id matches ids
+    assert found(str(bob.pk)[:13]) == {listing}  # a fragment of the id
+    assert found(str(carol.pk)) == {other}
+
+
+def test_an_entry_shows_and_exports_the_patients_it_lists(client_for, clinic_admin, list_reads):
+    (alice, bob, _), _, listing, _ = list_reads
+    client = client_for(clinic_admin)
+
+    detail = client.get(f"{CHANGELIST}{listing.pk}/change/")
+    _, rows = export(client, [listing])
+
+    assert detail.status_code == 200
+    assert str(alice.pk).encode() in detail.content and str(bob.pk).encode() in detail.content
+    assert rows[1][EXPORT_FIELDS.index("patient_ids")] == f"{alice.pk} {bob.pk}"
+    assert rows[1][EXPORT_FIELDS.index("patient_id")] == ""

@@ -88,5 +88,8 @@ def test_the_access_log_keeps_only_the_indexes_its_searches_need(requires_postgr
     indexed = sorted(tuple(c["columns"]) for c in constraints.values() if c["index"] or c["primary_key"])
 
     assert indexed == sorted([
-        ("id",), ("at",), ("patient_id",), ("request_id",), ("actor_user_id", "at"), ("actor_api_key_id", "at"),
+        ("id",), ("at",), ("patient_id",), ("patient_ids",), ("request_id",), ("actor_user_id", "at"),
+        ("actor_api_key_id", "at"),
     ])
+    gin = [c for c in constraints.values() if c["columns"] == ["patient_ids"]]
+    assert [c["type"] for c in gin] == ["gin"]

@@ -70,8 +70,9 @@ def test_an_api_key_read_is_logged_against_the_key_as_integrator(api_client, int
     assert row.actor_user is None
     assert row.actor_label == f"api-key:{key.name}"
     assert row.role == "integrator"
-    assert row.patient_id == listed.pk
-    assert row.object_type == "patients.patient" and row.object_id == str(listed.pk)
+    # A list page is one entry naming the patients it showed.
+    assert row.patient_ids == [listed.pk] and row.patient_id is None
+    assert row.object_type == "patients.patient" and row.object_id == ""
 
 
 def test_a_staff_api_read_is_logged_against_the_user(client_for, nurse):

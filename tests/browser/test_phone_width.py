@@ -18,8 +18,14 @@ PORTAL = [
     ("/portal/messages/new/", "New message"),
     ("/notifications/", "Notifications"),
     ("/portal/consents/", "Consents"),
+    ("/portal/billing/", "My bills"),
     ("/portal/plans/", "plans"),
     ("/portal/timeline/", "timeline"),
+    ("/portal/records/", "My health record"),
+    ("/portal/records/labs/", "Test results"),
+    ("/portal/records/medications/", "Medications"),
+    ("/portal/records/documents/", "Documents"),
+    ("/portal/records/viewers/", "Who viewed my record"),
     ("/accounts/email/", "Email"),
     ("/accounts/password/change/", "Password"),
 ]
@@ -35,6 +41,16 @@ STAFF = [
     ("/staff/messages/new/", "New message"),
     ("/staff/messages/outbox/", "Message outbox"),
     ("/staff/mfa/backup-codes/", "backup codes"),
+    ("/staff/surgery/plans/", "Procedure plans"),
+    ("/staff/surgery/approvals/", "waiting for my approval"),
+    ("/staff/surgery/consents/", "Consents"),
+    ("/staff/surgery/verify-pdf/", "Check a consent PDF"),
+    ("/staff/surgery/cases/", "Surgical cases"),
+    ("/staff/surgery/theatre/", "Theatre schedule"),
+    ("/staff/surgery/trace/?lot=LOT-1", "Lot trace"),
+    ("/staff/records/notes/", "Notes to sign"),
+    ("/staff/records/refills/", "Refills to review"),
+    ("/staff/records/labs/", "Labs to release"),
 ]
 OVERFLOW = "document.documentElement.scrollWidth"
 
@@ -76,3 +92,20 @@ def test_pages_of_one_record_fit_a_phone_with_long_content(page_for, clinic_admi
 
 def test_the_sign_in_page_fits_a_phone(page_for):
     fits(page_for(None), "/accounts/login/", "Sign in")
+
+
+def test_the_staff_consent_pages_of_one_patient_fit_a_phone(page_for, clinic_admin, patient):
+    """A plan, its signed consent and its booked case, with the workflow on the patient page."""
+    from tests.consents.factories import Flow, preop_catalogue
+
+    preop_catalogue()
+    flow = Flow(patient)
+    flow.book()
+    staff = page_for(clinic_admin)
+    fits(staff, f"/staff/surgery/plans/{flow.plan.pk}/", "Upper eyelid blepharoplasty")
+    fits(staff, f"/staff/surgery/plans/{flow.plan.pk}/case/new/", "The consent it relies on")
+    fits(staff, f"/staff/surgery/consents/{flow.consent.pk}/", flow.consent.document_sha256)
+    fits(staff, f"/staff/surgery/cases/{flow.case.pk}/", "Pre-op checklist")
+    fits(staff, f"/staff/surgery/patients/{patient.pk}/plans/new/", "New procedure plan")
+    fits(staff, f"/staff/surgery/patients/{patient.pk}/consents/send/", "Send a consent")
+    fits(staff, f"/staff/patients/{patient.pk}/", "Surgical workflow")

@@ -86,6 +86,7 @@ def world(db, api_key_factory, default_triage_questions):
     api = api_keyed_client(raw)
     clients = {"api": api, "api_staff": api_session(world.staff), "staff": login(Client(), world.staff),
                "patient": login(Client(), world.patient.user), "anon": Client()}
+    clients["app"] = clients["patient"]  # the patient app API (JSON), as the signed-in patient
     for client in clients.values():
         client.raise_request_exception = False  # a 500 is an answer to look at, not a test crash
     world.clients = clients

@@ -13,12 +13,12 @@ from apps.core.exceptions import InvalidTransition
 from apps.core.transitions import TransitionEvent, transition_rows
 from apps.messaging.delivery import (
     Backends,
-    delivery_status_record,
     outbox_claim_due,
     outbox_deliver_due,
     outbox_reap_stuck,
     outbox_send_claimed,
 )
+from apps.messaging.delivery_status import delivery_status_record
 from apps.messaging.models import Channel, OutboundMessage
 from apps.messaging.outbox import message_enqueue, outbox_cancel_pending
 from apps.messaging.sms import PermanentSendError, SendResult, TransientSendError
@@ -178,10 +178,15 @@ def test_a_carrier_failure_needs_sent_to_failed(patient, monkeypatch):
 def test_delivering_a_message_costs_no_more_queries_than_before(django_assert_max_num_queries):
     # Before the outbox moved onto core.transitions a run delivering one row cost 15 queries
     # for an SMS (claim, write-ahead attempt, the local outbox's send, finish), 13 for an email
-    # and 10 in-app; a claim that wins every row it asked for now skips re-reading them.
-    for channel, most in ((Channel.SMS, 14), (Channel.EMAIL, 12), (Channel.IN_APP, 9)):
+    # and 10 in-app; a claim that wins every row it asked for now skips re-reading them. A run
+    # also looks for dead workers' claims (one query), reads the STOP list with the row, and
+    # stops after a batch smaller than it asked for (no empty claim at the end). On PostgreSQL
+    # the claim's FOR UPDATE SKIP LOCKED read runs in its own transaction (here a savepoint:
+    # two statements more).
+    extra = 2 if connection.vendor == "postgresql" else 0
+    for channel, most in ((Channel.SMS, 13), (Channel.EMAIL, 12), (Channel.IN_APP, 9)):
         message_enqueue(kind="follow_up", patient=PortalPatientFactory(), dedupe_key=f"q:{channel}", channels=[channel])
-        with django_assert_max_num_queries(most):
+        with django_assert_max_num_queries(most + extra):
             assert outbox_deliver_due().sent == 1
 
 

@@ -1,5 +1,5 @@
 """The patients list's cost guards (bench/http.py measures the rest): a fixed number of queries
-whatever the page size, one audit row per patient shown, and PatientOutput's fast
+whatever the page size, one audit entry naming every patient shown, and PatientOutput's fast
 representations (of a patient, and of a row for the list) identical to DRF's generic one."""
 import datetime
 
@@ -13,7 +13,7 @@ from apps.patients.models import Patient
 from apps.patients.serializers import PatientOutput
 from tests.factories import PatientFactory, PortalPatientFactory
 
-# API key lookup, the page with its total (RowsPagination), and the one audit INSERT.
+# API key lookup, the page with its total (RowsPagination), and the one audit entry's INSERT.
 LIST_QUERIES = 3
 
 
@@ -40,16 +40,18 @@ def test_patient_list_costs_the_same_number_of_queries_whatever_the_page_size(ap
 
 
 @pytest.mark.django_db
-def test_patient_list_writes_one_audit_row_per_patient_shown(api_client, api_key_factory):
+def test_patient_list_writes_one_audit_entry_naming_every_patient_shown(api_client, api_key_factory):
     PatientFactory.create_batch(12)
     key, raw = api_key_factory("patients:read")
 
     response, _ = _list(api_client, raw, 10)
 
-    shown = {row["id"] for row in response.json()["results"]}
-    rows = AccessLog.objects.filter(action="read", actor_api_key=key)
-    assert rows.count() == 10
-    assert {str(pid) for pid in rows.values_list("patient_id", flat=True)} == shown
+    shown = [row["id"] for row in response.json()["results"]]
+    entry = AccessLog.objects.get(action="read", actor_api_key=key)
+    assert [str(pid) for pid in entry.patient_ids] == shown  # in the order shown
+    assert entry.detail == {"view": "api_patient_list"}
+    for patient_id in shown:
+        assert list(AccessLog.objects.for_patient(patient_id)) == [entry]
 
 
 @pytest.mark.django_db

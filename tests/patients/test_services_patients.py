@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.audit.models import AccessLog
 from apps.core.exceptions import Conflict, InvalidTransition, ValidationFailed
 from apps.patients import services
-from apps.patients.models import DuplicateReview, MrnSequence, Patient, Registration
+from apps.patients.models import DuplicateGroupMember, DuplicateReview, MrnSequence, Patient, Registration
 from apps.patients.phone import normalize_phone
 from apps.patients.selectors import find_duplicates
 from tests.factories import PatientFactory, UserFactory
@@ -331,21 +331,44 @@ def test_registration_review_cannot_be_merged(registration_review, front_desk):
     assert review.status == DuplicateReview.Status.OPEN
 
 
-def test_linking_closes_the_other_reviews_of_the_registration(registrant, front_desk):
+def test_a_registration_matching_two_records_gets_one_review_and_may_be_linked_to_either(registrant, front_desk):
     by_phone = PatientFactory(phone="+12125550190")
     by_name = PatientFactory(first_name="Rita", last_name="Registrant", date_of_birth=datetime.date(1990, 5, 17))
     user = registrant(phone="+12125550190")
     services.registration_complete(user=user)
-    reviews = {r.existing_id: r for r in DuplicateReview.objects.filter(registration__user=user)}
-    assert set(reviews) == {by_phone.pk, by_name.pk}
+    (review,) = DuplicateReview.objects.filter(registration__user=user)
+    members = set(DuplicateGroupMember.objects.filter(group=review.group).values_list("patient_id", flat=True))
+    assert members == {by_phone.pk, by_name.pk}
 
-    services.duplicate_review_resolve(review=reviews[by_name.pk], resolution=DuplicateReview.Status.LINKED, actor=front_desk)
+    services.duplicate_review_resolve(review=review, resolution=DuplicateReview.Status.LINKED, actor=front_desk, target=by_phone)
 
-    assert DuplicateReview.objects.get(pk=reviews[by_name.pk].pk).status == DuplicateReview.Status.LINKED
-    assert DuplicateReview.objects.get(pk=reviews[by_phone.pk].pk).status == DuplicateReview.Status.DISMISSED
-    by_name.refresh_from_db()
-    assert by_name.user == user
+    review.refresh_from_db()
+    assert (review.status, review.existing) == (DuplicateReview.Status.LINKED, by_phone)
+    by_phone.refresh_from_db()
+    assert by_phone.user == user
     assert Registration.objects.get(user=user).status == Registration.Status.COMPLETED
+
+
+def test_a_target_outside_the_group_is_refused_and_nothing_is_written(registration_review, front_desk):
+    review, user, existing = registration_review
+    stranger = PatientFactory()
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.duplicate_review_resolve(review=review, resolution=DuplicateReview.Status.LINKED, actor=front_desk, target=stranger)
+
+    assert "target" in caught.value.extra["fields"]
+    stranger.refresh_from_db()
+    assert stranger.user is None
+    assert DuplicateReview.objects.get(pk=review.pk).status == DuplicateReview.Status.OPEN
+
+
+def test_creating_a_new_record_adds_it_to_the_group(registration_review, front_desk):
+    review, user, existing = registration_review
+
+    services.duplicate_review_resolve(review=review, resolution=DuplicateReview.Status.CREATED_NEW, actor=front_desk)
+
+    created = Patient.objects.get(user=user)
+    assert DuplicateGroupMember.objects.get(patient=created).group_id == review.group_id
 
 
 def test_registration_complete_is_idempotent(registrant):

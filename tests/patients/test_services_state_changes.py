@@ -107,22 +107,20 @@ def test_creating_a_new_record_names_it_in_the_event(registration_review, front_
     assert DuplicateReviewEvent.objects.get(review=review).data == {"existing": str(existing.pk), "created": str(new.pk)}
 
 
-def test_closing_the_sibling_reviews_records_an_event_for_each(registrant, front_desk):
+def test_the_decision_event_names_the_record_chosen_from_the_group(registrant, front_desk):
     by_phone = PatientFactory(phone="+12125550190")
     by_name = PatientFactory(first_name="Rita", last_name="Registrant", date_of_birth=datetime.date(1990, 5, 17))
     user = registrant(phone="+12125550190")
     services.registration_complete(user=user)
-    reviews = {r.existing_id: r for r in DuplicateReview.objects.filter(registration__user=user)}
+    (review,) = DuplicateReview.objects.filter(registration__user=user)
 
-    services.duplicate_review_resolve(review=reviews[by_name.pk], resolution=S.LINKED, actor=front_desk)
+    services.duplicate_review_resolve(review=review, resolution=S.LINKED, actor=front_desk, target=by_name)
 
-    sibling = DuplicateReview.objects.get(pk=reviews[by_phone.pk].pk)
-    assert (sibling.status, sibling.resolved_by) == (S.DISMISSED, front_desk)
-    event = sibling.events.get()
-    assert moves([event]) == [(S.OPEN, S.DISMISSED)]
+    event = review.events.get()
+    assert moves([event]) == [(S.OPEN, S.LINKED)]
     assert event.actor == front_desk
-    assert event.data == {"closed_with": str(reviews[by_name.pk].pk)}
-    assert moves(reviews[by_name.pk].events.all()) == [(S.OPEN, S.LINKED)]
+    assert event.data == {"existing": str(by_name.pk)}
+    assert by_phone.pk != by_name.pk
 
 
 def test_a_refused_second_decision_writes_nothing(staff_pair_review, front_desk, clinic_admin):

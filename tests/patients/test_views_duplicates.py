@@ -1,12 +1,13 @@
 """Staff review of possible duplicates: /staff/duplicates/ and /staff/duplicates/<id>/."""
+import datetime
 import uuid
 
 import pytest
 
 from apps.audit.models import AccessLog
 from apps.patients import services
-from apps.patients.models import DuplicateReview, DuplicateReviewEvent, Patient, Registration, RegistrationEvent
-from tests.factories import UserFactory
+from apps.patients.models import DuplicateGroupMember, DuplicateReview, DuplicateReviewEvent, Patient, Registration, RegistrationEvent
+from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +22,18 @@ def detail(review):
 
 # --- permissions --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("which", ["list", "detail"])
+def group_page(review):
+    return f"/staff/duplicates/groups/{review.group_id}/"
+
+
+def url_of(which, review):
+    return {"list": "/staff/duplicates/", "detail": detail(review), "group": group_page(review)}[which]
+
+
+@pytest.mark.parametrize("which", ["list", "detail", "group"])
 def test_anonymous_is_sent_to_login(client, registration_review, which):
     review, _, _ = registration_review
-    url = "/staff/duplicates/" if which == "list" else detail(review)
+    url = url_of(which, review)
 
     response = client.get(url)
 
@@ -32,10 +41,10 @@ def test_anonymous_is_sent_to_login(client, registration_review, which):
     assert response["Location"].startswith("/accounts/login/")
 
 
-@pytest.mark.parametrize("which", ["list", "detail"])
+@pytest.mark.parametrize("which", ["list", "detail", "group"])
 def test_a_patient_is_sent_to_the_portal(client_for, patient, registration_review, which):
     review, _, existing = registration_review
-    url = "/staff/duplicates/" if which == "list" else detail(review)
+    url = url_of(which, review)
 
     response = client_for(patient.user).post(url, {"resolution": S.LINKED}) if which == "detail" else client_for(patient.user).get(url)
 
@@ -46,12 +55,12 @@ def test_a_patient_is_sent_to_the_portal(client_for, patient, registration_revie
 
 
 @pytest.mark.parametrize("role", MAY_NOT)
-@pytest.mark.parametrize("which", ["list", "detail"])
+@pytest.mark.parametrize("which", ["list", "detail", "group"])
 def test_roles_without_the_permission_get_403(request, client_for, registration_review, role, which):
     review, _, existing = registration_review
     client = client_for(request.getfixturevalue(role))
 
-    get = client.get("/staff/duplicates/" if which == "list" else detail(review))
+    get = client.get(url_of(which, review))
     post = client.post(detail(review), {"resolution": S.LINKED})
 
     assert get.status_code == 403
@@ -66,18 +75,25 @@ def test_roles_with_the_permission_see_the_list_and_the_review(request, client_f
     client = client_for(request.getfixturevalue(role))
 
     listing = client.get("/staff/duplicates/")
+    group = client.get(group_page(review))
     page = client.get(detail(review))
 
     assert listing.status_code == 200
     assert existing.mrn.encode() in listing.content
-    assert b"Online registration: Registrant, Rita" in listing.content
+    assert group_page(review).encode() in listing.content
+    assert group.status_code == 200
+    assert b"Online registration: Registrant, Rita" in group.content
+    assert detail(review).encode() in group.content
     assert page.status_code == 200
     assert existing.mrn.encode() in page.content
     assert user.email.encode() in page.content
 
 
-def test_an_unknown_review_is_404(client_for, front_desk):
-    response = client_for(front_desk).get(f"/staff/duplicates/{uuid.uuid4()}/")
+@pytest.mark.parametrize("which", ["detail", "group"])
+def test_an_unknown_review_or_group_is_404(client_for, front_desk, which):
+    url = f"/staff/duplicates/{uuid.uuid4()}/" if which == "detail" else f"/staff/duplicates/groups/{uuid.uuid4()}/"
+
+    response = client_for(front_desk).get(url)
 
     assert response.status_code == 404
     assert b"Save decision" not in response.content
@@ -91,14 +107,59 @@ def test_viewing_logs_reads_of_both_records(client_for, front_desk, staff_pair_r
     assert {r.patient_id for r in AccessLog.objects.filter(action="read")} == {existing.pk, other.pk}
 
 
-def test_the_list_shows_only_open_reviews(client_for, front_desk, registration_review, staff_pair_review):
+def test_the_list_shows_only_groups_with_open_reviews(client_for, front_desk, registration_review, staff_pair_review):
     pair, existing, _ = staff_pair_review
     DuplicateReview.objects.filter(pk=pair.pk).update(status=S.DISMISSED)
 
     response = client_for(front_desk).get("/staff/duplicates/")
 
-    assert [r.pk for r in response.context["reviews"]] == [registration_review[0].pk]
+    assert [g.pk for g in response.context["groups"]] == [registration_review[0].group_id]
+    assert response.context["groups"][0].open_reviews == 1
 
+
+def test_many_similar_signups_make_one_row_on_the_list_and_one_review_each(client_for, front_desk):
+    first = PatientFactory(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1990, 1, 1))
+    newcomers = [
+        services.patient_create(data={"first_name": "Ann", "last_name": "Lee", "date_of_birth": datetime.date(1990, 1, 1)})
+        for _ in range(6)
+    ]
+
+    response = client_for(front_desk).get("/staff/duplicates/")
+
+    assert DuplicateReview.objects.count() == 6  # one per newcomer; pairs would be 21
+    (group,) = response.context["groups"]
+    assert (group.open_reviews, group.member_count) == (6, 7)
+    assert set(DuplicateGroupMember.objects.filter(group=group).values_list("patient_id", flat=True)) == {first.pk, *(p.pk for p in newcomers)}
+    assert b"7 records in all" in response.content
+    page = client_for(front_desk).get(f"/staff/duplicates/groups/{group.pk}/")
+    assert page.status_code == 200
+    assert all(p.mrn.encode() in page.content for p in [first, *newcomers])
+    assert len(page.context["open_reviews"]) == 6
+    assert {r.patient_id for r in AccessLog.objects.filter(action="read", detail__view="duplicate_group")} == {first.pk, *(p.pk for p in newcomers)}
+
+
+def test_a_newcomer_can_be_merged_into_another_record_of_its_group(client_for, front_desk):
+    a = PatientFactory(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1990, 1, 1), phone="+12125550140")
+    b = PatientFactory(first_name="Anne", last_name="Lee", date_of_birth=datetime.date(1991, 1, 1), phone="+12125550141")
+    newcomer = services.patient_create(
+        data={"first_name": "Ann", "last_name": "Lee", "date_of_birth": datetime.date(1990, 1, 1), "phone": "+12125550141"},
+    )
+    review = DuplicateReview.objects.get(other=newcomer)
+    client = client_for(front_desk)
+
+    form_page = client.get(detail(review))
+    refused = client.post(detail(review), {"resolution": S.MERGED, "target": str(uuid.uuid4())})
+    response = client.post(detail(review), {"resolution": S.MERGED, "target": str(b.pk)})
+
+    assert review.existing == a  # name and date of birth; b matched on the phone
+    assert [value for value, _ in form_page.context["form"].fields["target"].choices] == [str(a.pk), str(b.pk)]
+    assert refused.status_code == 400
+    assert response.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.merged_into == b
+    review.refresh_from_db()
+    assert (review.status, review.existing) == (S.MERGED, b)
+    assert review.events.get().data["existing"] == str(b.pk)
 
 # --- self-registrations: link or create new -----------------------------------------------
 

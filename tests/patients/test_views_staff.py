@@ -192,6 +192,28 @@ def test_search_by_name_prefix_of_any_word(client_for, front_desk, people):
     assert found(client, q="nobody") == set()
 
 
+def test_a_search_with_a_nul_is_400_naming_the_parameter(client_for, front_desk, people):
+    response = client_for(front_desk).get("/staff/patients/", {"q": "Gar\x00"})
+
+    assert response.status_code == 400
+    assert "“q”" in response.content.decode()  # core's query middleware refuses it before the view
+
+
+@pytest.mark.parametrize("params, label", [
+    ({"q": "g" * 201}, "Name, MRN or phone"),
+    ({"date_of_birth": "9999-12-31"}, "Date of birth"),
+    ({"date_of_birth": "0001-01-01"}, "Date of birth"),
+])
+def test_an_unreadable_search_is_not_run_and_the_page_says_which_field(client_for, front_desk, people, params, label):
+    response = client_for(front_desk).get("/staff/patients/", params)
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "The search was not run." in text
+    assert f"{label}:" in text
+    assert {p.pk for p in response.context["patients"]} == {p.pk for p in people.values()}
+
+
 def test_search_by_mrn(client_for, front_desk, people):
     assert found(client_for(front_desk), q=people["hal"].mrn) == {people["hal"].pk}
 

@@ -111,8 +111,21 @@ def test_list_filters_and_audits_one_row_per_request_shown(integrator, patient, 
     assert set(reads.values_list("patient_id", flat=True)) == {patient.pk, other_patient.pk}
 
 
+def test_the_walk_in_queue_of_one_location(integrator, patient, other_patient, make_request, location):
+    elsewhere = LocationFactory()
+    here = make_request(patient=patient, request_type="WALK_IN", location=location)
+    make_request(patient=other_patient, request_type="WALK_IN", location=elsewhere)
+    make_request()
+
+    response = integrator.get(REQUESTS, {"type": "WALK_IN", "location": str(location.pk)})
+
+    assert [r["id"] for r in response.json()["results"]] == [str(here.pk)]
+    assert integrator.get(REQUESTS, {"location": random_id()}).json()["results"] == []
+
+
 @pytest.mark.parametrize("params, field", [({"status": "LOST"}, "status"), ({"severity": "BLUE"}, "severity"),
-                                           ({"type": "X"}, "type"), ({"patient": "x"}, "patient")])
+                                           ({"type": "X"}, "type"), ({"patient": "x"}, "patient"),
+                                           ({"location": "x"}, "location"), ({"location": ""}, "location")])
 def test_bad_list_filters_are_400(integrator, params, field):
     assert field in assert_error(integrator.get(REQUESTS, params), 400)["extra"]["fields"]
 

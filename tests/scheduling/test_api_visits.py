@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.audit.models import AccessLog
 from apps.scheduling import services
-from apps.scheduling.models import Visit, VisitEvent, VisitSlot
+from apps.scheduling.models import IdempotencyRecord, Visit, VisitEvent, VisitSlot
 from tests.factories import PortalPatientFactory
 from tests.scheduling.api_support import API, assert_error, book, count_queries, desk, integrator, random_id  # noqa: F401
 from tests.scheduling.factories import ProviderFactory, VisitTypeFactory
@@ -134,24 +134,93 @@ def test_a_repeated_booking_with_the_same_key_returns_the_same_visit(integrator,
     assert AccessLog.objects.filter(action="read", object_id=first.json()["id"]).count() == 2
 
 
-def test_the_same_key_for_another_slot_is_409(integrator, patient, make_slot, visit_type):
+def test_the_same_key_for_another_slot_is_422_and_books_nothing(integrator, patient, make_slot, visit_type):
     integrator.post(VISITS, booking(patient, make_slot(hours_from_now=30), visit_type), format="json", HTTP_IDEMPOTENCY_KEY="k")
     other = make_slot(hours_from_now=31)
 
-    assert_error(integrator.post(VISITS, booking(patient, other, visit_type), format="json", HTTP_IDEMPOTENCY_KEY="k"), 409,
-                 "idempotency_key_reused")
+    response = integrator.post(VISITS, booking(patient, other, visit_type), format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    assert_error(response, 422, "idempotency_key_reused")
+    assert "Idempotent-Replayed" not in response.headers
     other.refresh_from_db()
     assert other.status == "FREE" and Visit.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
 
 
-def test_the_same_key_for_another_visit_type_is_409(integrator, patient, make_slot, visit_type, provider):
+def test_the_same_key_for_another_visit_type_is_422(integrator, patient, make_slot, visit_type, provider):
     slot = make_slot()
     integrator.post(VISITS, booking(patient, slot, visit_type), format="json", HTTP_IDEMPOTENCY_KEY="k")
     other_type = VisitTypeFactory()
     provider.visit_types.add(other_type)
 
-    assert_error(integrator.post(VISITS, booking(patient, slot, other_type), format="json", HTTP_IDEMPOTENCY_KEY="k"), 409,
+    assert_error(integrator.post(VISITS, booking(patient, slot, other_type), format="json", HTTP_IDEMPOTENCY_KEY="k"), 422,
                  "idempotency_key_reused")
+    assert Visit.objects.count() == 1
+
+
+def test_a_refused_booking_is_saved_and_replayed_with_its_status_and_body(integrator, patient, other_patient, make_slot,
+                                                                          visit_type, book):
+    slot = make_slot()
+    theirs = book(slot, other_patient)
+    body = booking(patient, slot, visit_type)
+
+    first = integrator.post(VISITS, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+    services.visit_cancel(visit=theirs, actor=None, for_clinic=True)  # the slot is FREE again
+    again = integrator.post(VISITS, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+
+    assert_error(first, 409, "slot_unavailable")
+    assert "Idempotent-Replayed" not in first.headers
+    assert (again.status_code, again.json()) == (409, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    slot.refresh_from_db()
+    assert slot.status == "FREE" and not Visit.objects.filter(patient=patient).exists()
+
+
+def test_a_replay_answers_the_first_body_even_after_the_visit_changed(integrator, patient, make_slot, visit_type):
+    body = booking(patient, make_slot(), visit_type)
+    first = integrator.post(VISITS, body, format="json", HTTP_IDEMPOTENCY_KEY="order-7")
+    visit = Visit.objects.get(pk=first.json()["id"])
+    services.visit_cancel(visit=visit, actor=None, for_clinic=True)  # and its slot is FREE again
+
+    again = integrator.post(VISITS, body, format="json", HTTP_IDEMPOTENCY_KEY="order-7")
+
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "true")
+    assert again.content == first.content  # the same document, byte for byte (status PLANNED)
+    assert Visit.objects.filter(patient=patient).count() == 1
+    assert VisitSlot.objects.get(pk=body["slot"]).status == "FREE"
+
+
+def test_keys_belong_to_the_caller_and_the_patient(integrator, desk, patient, other_patient, make_slot, visit_type):
+    mine = integrator.post(VISITS, booking(patient, make_slot(hours_from_now=30), visit_type), format="json",
+                           HTTP_IDEMPOTENCY_KEY="k")
+    for_another_patient = integrator.post(VISITS, booking(other_patient, make_slot(hours_from_now=31), visit_type),
+                                          format="json", HTTP_IDEMPOTENCY_KEY="k")
+    by_another_caller = desk.post(VISITS, booking(patient, make_slot(hours_from_now=32), visit_type), format="json",
+                                  HTTP_IDEMPOTENCY_KEY="k")
+
+    assert [r.status_code for r in (mine, for_another_patient, by_another_caller)] == [201, 201, 201]
+    assert not any("Idempotent-Replayed" in r.headers for r in (mine, for_another_patient, by_another_caller))
+    assert len({r.json()["id"] for r in (mine, for_another_patient, by_another_caller)}) == 3
+
+
+def test_a_request_refused_before_it_runs_saves_nothing(integrator, patient, make_slot, visit_type):
+    slot = make_slot()
+
+    bad = integrator.post(VISITS, {"patient": str(patient.pk), "slot": "not-a-uuid", "visit_type": str(visit_type.pk)},
+                          format="json", HTTP_IDEMPOTENCY_KEY="k")
+    good = integrator.post(VISITS, booking(patient, slot, visit_type), format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    assert_error(bad, 400, "validation_error")
+    assert good.status_code == 201 and "Idempotent-Replayed" not in good.headers
+
+
+def test_the_api_key_is_kept_in_the_idempotency_record_not_on_the_visit(integrator, patient, make_slot, visit_type):
+    response = integrator.post(VISITS, booking(patient, make_slot(), visit_type), format="json", HTTP_IDEMPOTENCY_KEY="k-9")
+
+    visit = Visit.objects.get(pk=response.json()["id"])
+    saved = IdempotencyRecord.objects.get()
+    assert (saved.key, saved.visit, saved.patient, saved.status_code) == ("k-9", visit, patient, 201)
+    assert visit.idempotency_key == ""  # the portal's own key space stays the portal's
 
 
 def test_without_a_key_a_repeat_is_a_conflict(integrator, patient, make_slot, visit_type):
@@ -159,14 +228,22 @@ def test_without_a_key_a_repeat_is_a_conflict(integrator, patient, make_slot, vi
     integrator.post(VISITS, body, format="json")
 
     assert_error(integrator.post(VISITS, body, format="json"), 409, "slot_unavailable")
+    assert not IdempotencyRecord.objects.exists()
 
 
 def test_an_over_long_key_is_400(integrator, patient, make_slot, visit_type):
     body = assert_error(integrator.post(VISITS, booking(patient, make_slot(), visit_type), format="json",
-                                        HTTP_IDEMPOTENCY_KEY="k" * 101), 400)
+                                        HTTP_IDEMPOTENCY_KEY="k" * 256), 400)
 
     assert "Idempotency-Key" in body["extra"]["fields"]
     assert not Visit.objects.exists()
+
+
+def test_a_key_of_255_characters_is_accepted(integrator, patient, make_slot, visit_type):
+    response = integrator.post(VISITS, booking(patient, make_slot(), visit_type), format="json",
+                               HTTP_IDEMPOTENCY_KEY="k" * 255)
+
+    assert response.status_code == 201
 
 
 # --- read -----------------------------------------------------------------------------------

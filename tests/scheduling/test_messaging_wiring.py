@@ -417,13 +417,15 @@ def test_the_demo_books_a_visit_whose_reminder_reaches_the_local_sms_outbox(db, 
     seed_demo()
     seed_demo()  # idempotent: still the same visits
 
-    visits = list(Visit.objects.filter(patient__user__email="patient@clinic.test").order_by("start"))
+    # Planned in-person visits: the telehealth demo adds a video visit, billing a completed one.
+    visits = list(Visit.objects.filter(patient__user__email="patient@clinic.test").exclude(mode="VIRTUAL").filter(status="PLANNED").order_by("start"))
     assert len(visits) == 2  # the one with reminders soon, and one far enough ahead to change
     visit = visits[0]
     assert visit.start > timezone.now() + datetime.timedelta(hours=2)
     run_due()
     notices = SmsOutboxEntry.objects.filter(to=visit.patient.phone).values_list("body", flat=True)
-    assert len(notices) == 2 and all("booked" in body for body in notices)
+    # One "booked" text per demo visit (other apps' demo data text the patient too: a lab result...).
+    assert len([body for body in notices if "booked" in body]) >= 2
     run_due(now=visit.start - H2 + datetime.timedelta(seconds=1))
     texts = list(SmsOutboxEntry.objects.filter(to=visit.patient.phone).values_list("body", flat=True))
     assert len(texts) >= 2 and any("reminder" in t for t in texts)  # 2 h (and 48 h when booked that far ahead)

@@ -55,7 +55,7 @@ def test_a_booking_sends_one_message_to_the_board_and_one_to_its_location(layer,
     assert len(layer.sent) == 2
     assert [m["type"] for m in board] == [BATCH_TYPE]
     assert [(e["type"], (e.get("slot") or e.get("visit"))["status"]) for e in board[0]["events"]] == [
-        ("slot.changed", "HELD"), ("slot.changed", "BOOKED"), ("visit.created", "PLANNED")]
+        ("slot.changed", "BOOKED"), ("visit.created", "PLANNED")]
     assert [e["type"] for e in queue[0]["events"]] == ["visit.created"]
 
 

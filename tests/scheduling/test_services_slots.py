@@ -15,7 +15,7 @@ from tests.scheduling.factories import SlotFactory
 def test_transitions_table_matches_the_spec():
     S = VisitSlot.Status
     assert VisitSlot.TRANSITIONS == {
-        S.FREE: {S.HELD, S.BLOCKED},
+        S.FREE: {S.HELD, S.BOOKED, S.BLOCKED},  # BOOKED: a one-step booking under the slot's lock
         S.HELD: {S.BOOKED, S.FREE, S.BLOCKED},
         S.BOOKED: {S.FREE},
         S.BLOCKED: {S.FREE},

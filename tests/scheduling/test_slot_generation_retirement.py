@@ -209,6 +209,36 @@ def test_a_retired_slot_blocked_again_by_staff_is_not_brought_back(generated, wi
     assert (result.created, result.retired) == (0, 0)
 
 
+def test_an_api_key_blocking_with_the_retirement_wording_is_not_unblocked_by_generation(generated, window, api_key_factory):
+    slot = generated[-1]  # 16:30, FREE and wanted
+    client = keyed(api_key_factory(*FULL_SCOPES)[1])
+
+    response = client.post(f"{API}/slots/{slot.pk}/block/", {"reason": RETIRED_REASON}, format="json")
+    result = services.slots_generate(days=DAYS)
+
+    assert response.status_code == 200, response.content
+    blocked = VisitSlot.objects.get(pk=slot.pk)
+    assert blocked.status == "BLOCKED"
+    assert (result.created, result.retired) == (0, 0)
+    event = blocked.events.get()
+    assert (event.actor_id, event.reason, event.retirement) == (None, RETIRED_REASON, False)
+
+
+def test_generation_marks_its_own_blocks_and_only_those_come_back(generated, window, front_desk):
+    retired, kept = generated[-1], generated[0]
+    _give_history(retired, front_desk)
+    window.end_time = datetime.time(16, 30)
+    window.save()
+    services.slots_generate(days=DAYS)
+
+    assert [e.retirement for e in VisitSlot.objects.get(pk=retired.pk).events.all()] == [False, False, True]
+    assert not VisitSlot.objects.get(pk=kept.pk).events.exists()
+    window.end_time = datetime.time(17, 0)
+    window.save()
+    services.slots_generate(days=DAYS)
+    assert VisitSlot.objects.get(pk=retired.pk).status == "FREE"
+
+
 def test_a_slot_of_a_cancelled_visit_is_blocked_not_deleted(generated, window, patient, visit_type, front_desk):
     visit = services.booking_create(patient=patient, slot=generated[4], visit_type=visit_type)
     services.visit_cancel(visit=visit, actor=front_desk, reason="Patient called")

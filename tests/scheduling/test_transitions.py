@@ -26,7 +26,7 @@ def updates_of(obj):
 # --- the models -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model,event_model,subject,extra", [
-    (VisitSlot, SlotEvent, "slot", {"request"}),
+    (VisitSlot, SlotEvent, "slot", {"request", "retirement"}),
     (VisitRequest, RequestEvent, "request", {"kind"}),
     (Visit, VisitEvent, "visit", set()),
 ])
@@ -55,10 +55,8 @@ def test_a_booking_writes_slot_and_visit_events_with_the_base_fields(patient, ma
 
     slot_events = list(SlotEvent.objects.filter(slot=slot).values(
         "from_status", "to_status", "actor", "actor_label", "reason", "data", "request"))
-    assert slot_events == [
-        {"from_status": "FREE", "to_status": "HELD", "actor": patient.user.pk, "actor_label": "",
-         "reason": "Booked by the patient", "data": {}, "request": None},
-        {"from_status": "HELD", "to_status": "BOOKED", "actor": patient.user.pk, "actor_label": "",
+    assert slot_events == [  # one move, FREE -> BOOKED, under the slot's lock
+        {"from_status": "FREE", "to_status": "BOOKED", "actor": patient.user.pk, "actor_label": "",
          "reason": "Booked by the patient", "data": {}, "request": None},
     ]
     created = visit.events.get()

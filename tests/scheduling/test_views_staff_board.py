@@ -169,3 +169,33 @@ def test_walk_in_tab_query_count_is_fixed(client_for, front_desk, location):
     for _ in range(25):
         VisitRequestFactory(request_type=VisitRequest.Type.WALK_IN, location=location)
     assert count_queries(client, url) == five
+
+
+def test_the_walk_in_tab_shows_one_locations_queue(client_for, front_desk, location):
+    from tests.scheduling.factories import LocationFactory
+
+    elsewhere = LocationFactory()
+    here = VisitRequestFactory(patient=PortalPatientFactory(), request_type=VisitRequest.Type.WALK_IN, location=location)
+    there = VisitRequestFactory(patient=PortalPatientFactory(), request_type=VisitRequest.Type.WALK_IN, location=elsewhere)
+    client = client_for(front_desk)
+
+    everyone = client.get(BOARD, {"tab": "walk-in"})
+    one = client.get(BOARD, {"tab": "walk-in", "location": str(location.pk)})
+    partial = client.get(BOARD, {"tab": "walk-in", "location": str(location.pk), "partial": "1"})
+
+    assert {vr.pk for vr in everyone.context["rows"]} == {here.pk, there.pk}
+    assert [vr.pk for vr in one.context["rows"]] == [here.pk]
+    assert f"location={location.pk}" in one.content.decode()  # the live refresh keeps the filter
+    assert [vr.pk for vr in partial.context["rows"]] == [here.pk]
+
+
+@pytest.mark.parametrize("value", ["not-a-location", "9" * 30])
+def test_an_unknown_location_is_400_naming_it_and_shows_every_walk_in(client_for, front_desk, location, value):
+    walk_in = VisitRequestFactory(patient=PortalPatientFactory(), request_type=VisitRequest.Type.WALK_IN, location=location)
+
+    response = client_for(front_desk).get(BOARD, {"tab": "walk-in", "location": value})
+
+    assert response.status_code == 400
+    assert "Location:" in response.content.decode()
+    assert [vr.pk for vr in response.context["rows"]] == [walk_in.pk]
+

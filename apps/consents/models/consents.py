@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.consents.exceptions import TemplatePublished
 from apps.consents.querysets import ConsentFormQuerySet
+from apps.core.storage import PrivateFiles
 from apps.core.transitions import TransitionEvent
 
 US_STATES = [
@@ -145,6 +146,11 @@ class ConsentForm(models.Model):
     document = models.TextField(blank=True, editable=False)
     document_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The PDF given to the patient (apps/consents/services/pdf.py), rendered once after signing,
+    # kept in the private storage; its SHA-256 tells an uploaded copy from an altered one.
+    pdf = models.FileField(storage=PrivateFiles("consents"), max_length=200, blank=True, editable=False)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     declined_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(blank=True, max_length=2000)

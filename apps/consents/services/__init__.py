@@ -10,6 +10,9 @@ from apps.consents.services.plans import (
     ensure_completed_consultation, is_consultation, preop_item_complete, procedure_plan_approve, procedure_plan_cancel,
     procedure_plan_create, procedure_plan_new_version, procedure_plan_submit, procedure_plan_update,
 )
+from apps.consents.services.pdf import (
+    UploadCheck, consent_pdf_bytes, consent_pdf_check_upload, consent_pdf_render, consents_render_missing_pdfs,
+)
 from apps.consents.services.verification import Verification, consent_check, consent_verify
 
 __all__ = [
@@ -21,5 +24,6 @@ __all__ = [
     "ensure_completed_consultation", "is_consultation", "preop_item_complete", "procedure_plan_approve",
     "procedure_plan_cancel", "procedure_plan_create", "procedure_plan_new_version", "procedure_plan_submit",
     "procedure_plan_update",
+    "UploadCheck", "consent_pdf_bytes", "consent_pdf_check_upload", "consent_pdf_render", "consents_render_missing_pdfs",
     "Verification", "consent_check", "consent_verify",
 ]

@@ -19,6 +19,9 @@ from apps.consents.services.verification import consent_check, consent_verify
 from apps.core.exceptions import ValidationFailed
 from apps.core.timezones import local_time
 from apps.core.transitions import lock, record_event
+from apps.messaging.models import Channel
+from apps.messaging.outbox import outbox_cancel_pending
+from apps.messaging.services import message_enqueue
 
 P = ProcedurePlan.Status
 K = SurgicalCase.Status
@@ -88,7 +91,8 @@ def theatre_book(*, case, room, start, end, actor=None, now=None):
     booking replaces the case's current one). The database refuses a room or a surgeon booked
     twice at overlapping times (exclusion constraint / trigger): TheatreUnavailable (409),
     and the case keeps its old booking. Moves the plan CONSENT_SIGNED -> SCHEDULED. Triggers:
-    an event row on the case, the patient's notice (date and place only)."""
+    an event row on the case, the patient's notice (date and place only) and their reminder
+    before the case (case_reminder_sync: a moved booking moves it)."""
     now = now or timezone.now()
     if start is None or end is None or end <= start:
         raise ValidationFailed({"end": ["The booking must end after it starts."]})
@@ -121,7 +125,43 @@ def theatre_book(*, case, room, start, end, actor=None, now=None):
     notify_patient(case.patient, kind="case_scheduled", title="Your procedure date is booked", link="/portal/timeline/",
                    outbox_key=f"case:{case.pk}:booking:{booking.pk}",
                    context={"visit_time": when, "location_name": room.location.name if room.location_id else ""})
+    case_reminder_sync(case=case, booking=booking, now=now)
     return booking
+
+
+# The patient's reminder before surgery (fasting, medicines: the instructions are in the portal).
+CASE_REMINDER_BEFORE = datetime.timedelta(hours=24)
+# A reminder that quiet hours would push later than this before the start goes at its own time.
+CASE_REMINDER_NOT_AFTER = datetime.timedelta(hours=3)
+
+
+def _reminder_prefix(case):
+    return f"case_reminder:{case.pk}:"
+
+
+def case_reminder_sync(*, case, booking, now=None):
+    """The patient's reminder before the case (SMS and email through the outbox, PHI-free: the
+    date and place only), keyed per case and booked start ("case_reminder:<case>:<start>"), due
+    CASE_REMINDER_BEFORE the start. A moved booking cancels the reminder of the old time and
+    queues the new one; no booking (a cancelled case) cancels it. A booking made inside the
+    window gets none (the booking notice covers it). Call inside the booking's transaction.
+    Returns the reminder's outbox rows ([] when none)."""
+    now = now or timezone.now()
+    prefix = _reminder_prefix(case)
+    if booking is None:
+        outbox_cancel_pending(dedupe_key_prefix=prefix, reason="surgical case cancelled")
+        return []
+    key = f"{prefix}{int(booking.start.timestamp())}"
+    outbox_cancel_pending(dedupe_key_prefix=prefix, keep_prefix=key + ":", reason="theatre booking moved")
+    due = booking.start - CASE_REMINDER_BEFORE
+    if due <= now:
+        return []
+    when = local_time(booking.start, case.patient).strftime("%a %d %b %Y, %H:%M")
+    room = booking.room
+    return message_enqueue(kind="case_reminder", dedupe_key=key, patient=case.patient,
+                           channels=(Channel.SMS, Channel.EMAIL), due_at=due,
+                           not_after=booking.start - CASE_REMINDER_NOT_AFTER, link="/portal/timeline/",
+                           context={"visit_time": when, "location_name": room.location.name if room.location_id else ""})
 
 
 def _missing_preop(plan):
@@ -213,7 +253,8 @@ def case_complete(*, case, actor=None, now=None):
 
 @transaction.atomic
 def case_cancel(*, case, actor=None, reason, now=None):
-    """SCHEDULED -> CANCELLED with a reason; its theatre booking is released."""
+    """SCHEDULED -> CANCELLED with a reason; its theatre booking is released and the patient's
+    reminder cancelled."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -222,4 +263,5 @@ def case_cancel(*, case, actor=None, reason, now=None):
     move(case, K.CANCELLED, actor=actor, reason=reason, cancelled_at=now, cancel_reason=reason[:2000])
     TheatreBooking.objects.filter(case=case, status=TheatreBooking.Status.BOOKED).update(
         status=TheatreBooking.Status.CANCELLED, cancelled_at=now)
+    case_reminder_sync(case=case, booking=None, now=now)
     return case

@@ -15,6 +15,7 @@ from apps.consents.documents import build_document, plan_snapshot, sha256_hex, s
 from apps.consents.exceptions import OutOfOrder, SigningIncomplete, StepUpRequired, TemplatePublished
 from apps.consents.models import ConsentForm, ConsentKind, ConsentTemplate, ProcedurePlan
 from apps.consents.services._common import consent_link, move, notify_care_team, notify_patient, user_actor
+from apps.consents.services.pdf import queue_pdf_after_commit
 from apps.consents.services.plans import ensure_completed_consultation
 from apps.consents.signature import validate_png
 from apps.consents.stepup import is_fresh
@@ -195,7 +196,8 @@ def consent_sign(*, consent, actor, acknowledged, answers, typed_name, signature
     sensible size, or a typed signature (SigningIncomplete 400 with a code per rule). A
     PROCEDURE consent's plan must still be open (plan_cancelled...). Builds the canonical
     document (documents.py), stores it with its SHA-256 and the expiry (validity days), and
-    moves the plan CONSENT_PENDING -> CONSENT_SIGNED."""
+    moves the plan CONSENT_PENDING -> CONSENT_SIGNED. Triggers, after commit, the PDF's
+    rendering (services/pdf.py)."""
     now = now or timezone.now()
     # The plan first, then the consent: every service locks in that order (no deadlock with a
     # surgical case being created for the same plan).
@@ -250,6 +252,7 @@ def consent_sign(*, consent, actor, acknowledged, answers, typed_name, signature
     if plan is not None and plan.status == P.CONSENT_PENDING:
         move(plan, P.CONSENT_SIGNED, actor=actor, reason="Consent signed", data={"consent_id": str(consent.pk)})
     notify_patient(patient, kind="consent_signed", title="Thank you: your form is signed", link=consent_link(consent))
+    queue_pdf_after_commit(consent)
     return consent
 
 

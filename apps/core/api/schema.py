@@ -5,7 +5,8 @@ shared layers can give it, in the one error format, unless the view documented t
   apps/core/api/parsers.py, apps/core/api/pagination.py, the NUL middleware).
 - 401 and 403: every operation that needs credentials (no key, a key without the scope, staff
   without the permission or second factor).
-- 404: any operation with a path parameter (missing, malformed and not-yours alike).
+- 404: any operation with a path parameter (missing, malformed and not-yours alike), and any
+  paginated list (`?page=` past the last page, or not a page number: apps/core/api/pagination.py).
 - 409: every write (a conflict with the current state: InvalidTransition and friends).
 - 429: every operation (throttling).
 A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
@@ -30,6 +31,7 @@ DESCRIPTIONS = {
     "401": "No valid credentials.",
     "403": "The credentials do not allow this.",
     "404": "Not found (or not yours to see).",
+    "404_page": "No such page: `page` is past the last page or not a page number.",
     "409": "Conflicts with the current state.",
     "429": "Too many requests (extra.retry_after_seconds).",
 }
@@ -37,18 +39,36 @@ WRITES = {"post", "put", "patch", "delete"}
 METHODS = WRITES | {"get", "head", "options"}
 
 
+def _parameters(operation, path_item):
+    return [*path_item.get("parameters", []), *operation.get("parameters", [])]
+
+
+def _has_path_id(parameters):
+    return any(p.get("in") == "path" for p in parameters)
+
+
+def _paginated(parameters):
+    return any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+
+
 def _codes(method, operation, path_item):
-    parameters = [*path_item.get("parameters", []), *operation.get("parameters", [])]
+    parameters = _parameters(operation, path_item)
     codes = ["429"]
     if operation.get("security") != []:  # an empty list means "no authentication needed"
         codes += ["401", "403"]
     if method in WRITES and method != "delete" or any(p.get("in") == "query" for p in parameters) or "requestBody" in operation:
         codes.append("400")
-    if any(p.get("in") == "path" for p in parameters):
+    if _has_path_id(parameters) or _paginated(parameters):
         codes.append("404")
     if method in WRITES:
         codes.append("409")
     return codes
+
+
+def _description(code, operation, path_item):
+    if code == "404" and not _has_path_id(_parameters(operation, path_item)):
+        return DESCRIPTIONS["404_page"]
+    return DESCRIPTIONS[code]
 
 
 def document_errors(result, generator, request, public):
@@ -62,7 +82,7 @@ def document_errors(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code in _codes(method, operation, path_item):
                 responses.setdefault(code, {
-                    "description": DESCRIPTIONS[code],
+                    "description": _description(code, operation, path_item),
                     "content": {"application/json": {"schema": reference}},
                 })
     return result

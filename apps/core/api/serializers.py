@@ -40,6 +40,8 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
+from apps.core import validation
+
 # Exact classes (not subclasses, which may read the context) whose to_representation depends on
 # the value and settings only.
 CONTEXT_FREE_FIELDS = frozenset({
@@ -49,6 +51,7 @@ CONTEXT_FREE_FIELDS = frozenset({
     serializers.DateField, serializers.TimeField, serializers.DurationField, serializers.ChoiceField,
     serializers.MultipleChoiceField, serializers.JSONField, serializers.ReadOnlyField,
     serializers.PrimaryKeyRelatedField,
+    validation.ApiTimeOfDayField,  # TimeField's output; only its input differs
 })
 
 _ATTR, _METHOD, _FIELD = 0, 1, 2

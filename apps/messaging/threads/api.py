@@ -1,6 +1,7 @@
 """/api/v1/threads/ and /api/v1/patients/{id}/notification-preferences/ for staff and
 integrators (scopes messaging:read, messaging:write). Patients use the portal."""
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +16,8 @@ from apps.core.exceptions import ValidationFailed
 from apps.core.lookups import get_or_not_found
 from apps.messaging import preferences, rules
 from apps.messaging.threads import selectors, services
-from apps.messaging.threads.models import Thread, unread_for_staff_q
+from apps.messaging.threads.attachments import download_response
+from apps.messaging.threads.models import Attachment, Thread, unread_for_staff_q
 from apps.messaging.threads.serializers import (
     MessageInput, MessageOutput, NotificationPreferences, ThreadCreateInput, ThreadOutput,
 )
@@ -109,20 +111,38 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         methods=["POST"], summary="Post a message to a thread", request=MessageInput,
         responses={201: MessageOutput, 409: OpenApiResponse(description="The thread is closed.")}, filters=False,
     )
-    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    # pagination_class: the GET answers a page (paginated below), and the schema says so.
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=Pagination)
     def messages(self, request, pk=None):
         thread = selectors.access_thread(_actor(request), pk, rules.REPLY if request.method == "POST" else rules.VIEW)
         if request.method == "POST":
             data = MessageInput(data=request.data)
             data.is_valid(raise_exception=True)
             author, api_key = _writer(request)
-            message = services.message_post(thread=thread, body=data.validated_data["body"], author=author, api_key=api_key)
+            message = services.message_post(thread=thread, body=data.validated_data["body"], author=author, api_key=api_key,
+                                            files=data.validated_data["attachments"])
             message = selectors.thread_messages(thread).get(pk=message.pk)
             return Response(MessageOutput(message).data, status=status.HTTP_201_CREATED)
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.thread_messages(thread), request, view=self)
         record("read", thread, detail={"view": "api_thread_messages"})
         return paginator.get_paginated_response(MessageOutput(page, many=True).data)
+
+
+    @extend_schema(
+        summary="Download an attachment of a thread", filters=False,
+        parameters=[OpenApiParameter("attachment_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="No such attachment in this thread.")},
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[^/.]+)", url_name="attachment",
+            filterset_class=None, pagination_class=None)
+    def attachment(self, request, pk=None, attachment_id=None):
+        """The file, as the portal's download gives it (nosniff, sandboxed, not cached), to a key
+        with messaging:read or staff who may view threads; audited on the patient's record."""
+        thread = selectors.access_thread(_actor(request), pk, rules.VIEW)
+        attachment = get_or_not_found(Attachment.objects.filter(message__thread=thread).select_related("message"), pk=attachment_id)
+        record("read", attachment, patient_id=thread.patient_id, detail={"view": "api_attachment_download"})
+        return download_response(attachment)
 
 
 class NotificationPreferencesView(APIView):

@@ -50,3 +50,16 @@ class AssigneeField(forms.Field):
 class AssignForm(forms.Form):
     assignee = AssigneeField(required=False)
 
+
+class ThreadStatusForm(forms.Form):
+    """Close or reopen a thread, with an optional reason for its event row. The page sends no
+    reason today; a crafted one gets the shared text rules (a NUL or an unpaired surrogate is
+    a 400 naming the reason) and is kept to its first REASON_LENGTH characters, as before."""
+
+    REASON_LENGTH = 200
+
+    action = forms.ChoiceField(choices=[("close", "Close"), ("reopen", "Reopen")])
+    reason = forms.CharField(label="Reason", required=False)
+
+    def clean_reason(self):
+        return validation.check_text(self.cleaned_data["reason"])[: self.REASON_LENGTH]

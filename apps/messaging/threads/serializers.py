@@ -10,10 +10,15 @@ class AttachmentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "original_name", "content_type", "size", "sha256", "created_at", "download_url"]
+        fields = ["id", "original_name", "content_type", "size", "sha256", "created_at", "download_url", "api_url"]
+
+    api_url = serializers.SerializerMethodField(help_text="The file through this API (messaging:read).")
 
     def get_download_url(self, obj) -> str:
         return reverse("thread_attachment_download", args=[obj.pk])
+
+    def get_api_url(self, obj) -> str:
+        return reverse("thread-attachment", args=[obj.message.thread_id, obj.pk])
 
 
 class MessageOutput(serializers.ModelSerializer):
@@ -51,7 +56,12 @@ class ThreadCreateInput(serializers.Serializer):
 
 
 class MessageInput(serializers.Serializer):
-    body = serializers.CharField(max_length=10_000)
+    """JSON, or multipart/form-data to attach files (the portal's type and size checks)."""
+
+    body = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="",
+                                 help_text="Required unless files are attached.")
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                        help_text="PDF, PNG, JPEG, HEIC or plain text; multipart/form-data only.")
 
 
 class NotificationPreferences(serializers.Serializer):

@@ -4,7 +4,6 @@ from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +14,8 @@ from apps.core.decorators import staff_required
 from apps.core.exceptions import ValidationFailed
 from apps.core.timezones import zone_for
 from apps.messaging.threads import selectors, services
-from apps.messaging.threads.forms import AssignForm, NewThreadForm, ReplyForm, StaffNewThreadForm
+from apps.messaging.threads.attachments import download_response
+from apps.messaging.threads.forms import AssignForm, NewThreadForm, ReplyForm, StaffNewThreadForm, ThreadStatusForm
 from apps.patients.decorators import patient_required
 from apps.patients.models import Patient
 
@@ -149,7 +149,7 @@ def staff_thread_detail(request, thread_id):
     return _render_staff_thread(request, thread, form, 200)
 
 
-def _render_staff_thread(request, thread, form, status):
+def _render_staff_thread(request, thread, form, status, *, status_form=None):
     shown, truncated = _thread_messages(thread)
     record("read", thread, detail={"view": "staff_thread_detail"})
     if status == 200:
@@ -157,6 +157,7 @@ def _render_staff_thread(request, thread, form, status):
     user = request.user
     context = {
         "thread": thread, "thread_messages": shown, "truncated": truncated, "form": form, "side": "staff",
+        "status_form": status_form,
         "events": list(selectors.thread_events(thread)),
         "assignable": list(selectors.assignable_staff()) if user.has_perm(selectors.ASSIGN_PERM) else [],
         "can_reply": user.has_perm(selectors.REPLY_PERM),
@@ -196,11 +197,16 @@ def staff_thread_assign(request, thread_id):
 @require_POST
 def staff_thread_status(request, thread_id):
     thread = _staff_thread(request, thread_id, perm=selectors.CHANGE_PERM)
-    action = request.POST.get("action")
-    service = {"close": services.thread_close, "reopen": services.thread_reopen}.get(action)
-    if service is None:
-        flash.error(request, "Unknown action.")
-        return redirect("staff_thread_detail", thread_id=thread.pk)
+    status_form = ThreadStatusForm(request.POST)
+    if not status_form.is_valid():
+        if "action" in status_form.errors:
+            flash.error(request, "Unknown action.")
+            return redirect("staff_thread_detail", thread_id=thread.pk)
+        # A reason the database cannot store: 400 on the thread's page, the reason named.
+        flash.error(request, "Reason: " + " ".join(status_form.errors["reason"]))
+        return _render_staff_thread(request, thread, ReplyForm(), 400, status_form=status_form)
+    action = status_form.cleaned_data["action"]
+    service = {"close": services.thread_close, "reopen": services.thread_reopen}[action]
 
     def refused(exc):
         # A stale page (someone else already closed it): 409 with the thread as it is now.
@@ -209,7 +215,7 @@ def staff_thread_status(request, thread_id):
         return _render_staff_thread(request, thread, ReplyForm(), exc.status_code)
 
     pages.on_error(request, refused)
-    service(thread=thread, actor=request.user, reason=request.POST.get("reason", "")[:200])
+    service(thread=thread, actor=request.user, reason=status_form.cleaned_data["reason"])
     flash.success(request, "Conversation closed." if action == "close" else "Conversation reopened.")
     return redirect("staff_thread_detail", thread_id=thread.pk)
 
@@ -251,13 +257,5 @@ def attachment_download(request, attachment_id):
         return redirect("staff_mfa")
     attachment = selectors.access_attachment(user, attachment_id)
     record("read", attachment, patient_id=attachment.message.thread.patient_id, detail={"view": "attachment_download"})
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404()
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(attachment)
 

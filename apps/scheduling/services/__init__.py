@@ -30,6 +30,7 @@ from apps.scheduling.services.visits import (
     booking_release,
     create_visit,
     visit_book_for_patient,
+    visit_book_once,
     visit_cancel,
     visit_check_in,
     visit_complete,
@@ -49,5 +50,5 @@ __all__ = [
     "waitlist_offer_slot",
     "booking_hold", "booking_confirm", "booking_create", "booking_release", "visit_for_idempotency_key", "create_visit",
     "visit_check_in", "visit_start", "visit_complete", "visit_mark_no_show", "visit_cancel", "visit_reschedule",
-    "visit_book_for_patient", "visit_confirm",
+    "visit_book_for_patient", "visit_book_once", "visit_confirm",
 ]

@@ -2,10 +2,8 @@
 wrappers over core's transition helper that also tell the staff board), the scheduling rules,
 notifications, settings."""
 import datetime
-import uuid
 
 from django.conf import settings
-from django.utils import timezone
 
 from apps.core.exceptions import DomainError
 from apps.core.timezones import zone_for
@@ -58,13 +56,10 @@ def slot_move(slot, to, *, actor=None, reason="", request=None, hold=None):
 
 
 def slot_book_now(slot, *, patient, actor=None, reason="", request=None, now=None):
-    """FREE -> HELD -> BOOKED in one go (two events), for bookings made in one step (staff
-    reschedule, one-step patient booking): the transitions table stays as it is."""
-    now = now or timezone.now()
-    slot_move(slot, VisitSlot.Status.HELD, actor=actor, reason=reason, request=request, hold={
-        "kind": VisitSlot.HoldKind.DIRECT, "patient": patient, "until": now + minutes("SCHEDULING_DIRECT_HOLD_MINUTES"),
-        "token": uuid.uuid4(),
-    })
+    """FREE -> BOOKED in one move (one UPDATE, one SlotEvent), for bookings made in one step
+    (staff reschedule, one-step patient and clinic booking): the caller holds the slot's lock
+    and has checked it is FREE, so no hold is needed in between (VisitSlot.TRANSITIONS allows
+    the direct move). `patient` and `now` are kept for the callers; the event names the request."""
     return slot_move(slot, VisitSlot.Status.BOOKED, actor=actor, reason=reason, request=request)
 
 
@@ -94,9 +89,11 @@ def ensure_schedulable(request):
         raise ReviewRequired(extra={"request_id": str(request.pk)})
 
 
-def ensure_fits(slot, visit_type, patient=None):
+def ensure_fits(slot, visit_type, patient=None, *, offered=None):
     """The slot suits the visit type: same mode, long enough, the provider offers it and is
-    active, and for a virtual visit the provider is licensed where the patient lives."""
+    active, and for a virtual visit the provider is licensed where the patient lives.
+    `offered`: whether the provider offers the visit type, when the caller already read it
+    (with the slot's lock, visits._lock_slot_for_booking); else it is read here."""
     problems = []
     if not visit_type.is_active:
         problems.append("This visit type is no longer offered.")
@@ -105,7 +102,9 @@ def ensure_fits(slot, visit_type, patient=None):
     if slot.duration < datetime.timedelta(minutes=visit_type.duration_minutes):
         problems.append("The slot is too short for this visit type.")
     provider = slot.provider
-    if not provider.is_active or not provider.visit_types.filter(pk=visit_type.pk).exists():
+    if offered is None:
+        offered = provider.visit_types.filter(pk=visit_type.pk).exists()
+    if not provider.is_active or not offered:
         problems.append("This provider does not offer this visit type.")
     if patient is not None and slot.mode == Mode.VIRTUAL and not provider.is_licensed_in(patient.state):
         problems.append("This provider is not licensed in the patient's state for virtual visits.")

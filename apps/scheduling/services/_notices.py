@@ -11,10 +11,12 @@ the same event queues nothing new."""
 import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from apps.messaging.models import Channel
-from apps.messaging.outbox import message_enqueue
-from apps.messaging.reminders import visit_reminders_cancel, visit_reminders_schedule
+from apps.messaging.outbox import Outgoing, message_enqueue, messages_enqueue
+from apps.messaging.reminders import VisitReminders, visit_reminder_events, visit_reminders_cancel, visit_reminders_schedule_many
+from apps.messaging.services import notify
 from apps.scheduling.models import Mode
 from apps.scheduling.services._common import local_text, notify_patient, patient_local_text, visit_link
 
@@ -51,11 +53,49 @@ def _notify_about_visit(visit, *, kind, title, body, outbox_key, data=None, **op
                    context=visit_context(visit), **options)
 
 
+def _booked_words(visit):
+    return {"kind": "visit_booked", "title": "Your visit is booked", "body": f"{visit.visit_type.name} on {visit_time_text(visit)}."}
+
+
 def notify_visit_booked(visit):
     """Portal notification + SMS/email "your visit is booked" (once per visit)."""
-    _notify_about_visit(visit, kind="visit_booked", title="Your visit is booked",
-                        body=f"{visit.visit_type.name} on {visit_time_text(visit)}.",
-                        outbox_key=f"visit_booked:{visit.pk}", not_after=visit.start - BEFORE_VISIT)
+    _notify_about_visit(visit, **_booked_words(visit), outbox_key=f"visit_booked:{visit.pk}",
+                        not_after=visit.start - BEFORE_VISIT)
+
+
+# --- a new booking's messages in one call ----------------------------------------------------
+# notify_visit_booked() and reminders_sync() write a new visit's rows in two outbox calls, the
+# second also cancelling reminders of an earlier start. For a visit created in this
+# transaction no earlier row can exist, so visit_booked_notices() hands the "booked" notice and
+# the reminders to messaging's messages_enqueue() at once: one template read, one INSERT and
+# its read-back for all of them (tests/scheduling/test_perf_booking.py compares the rows with
+# what the two functions write).
+
+def _reminded_visit(visit):
+    """The visit as apps/messaging/reminders.py takes it: its time as the patient lives it."""
+    return VisitReminders(visit_id=str(visit.pk), patient=visit.patient, start_at=visit.start, status=visit.status,
+                          location_name=visit_context(visit)["location_name"], visit_time=visit_time_text(visit))
+
+
+def visit_booked_notices(visit, *, now=None):
+    """What a new booking tells the patient, for a visit created in this transaction: the
+    portal notification (when they have a login) and, in one messages_enqueue call, the "your
+    visit is booked" SMS/email and the appointment reminders (one per
+    MESSAGING_REMINDER_OFFSETS_HOURS offset still ahead): the rows notify_visit_booked() and
+    reminders_sync() would write. Returns the outbox rows."""
+    now = now or timezone.now()
+    patient = visit.patient
+    user = patient.user if patient.user_id else None
+    words = _booked_words(visit)
+    link = visit_link(visit, staff=False)
+    if user is not None:
+        notify(user=user, kind=words["kind"], title=words["title"], body=words["body"], link=link,
+               data={"visit_id": str(visit.pk)})
+    booked = Outgoing(kind=words["kind"], dedupe_key=f"visit_booked:{visit.pk}", patient=patient, user=user,
+                      context=visit_context(visit), channels=SMS_AND_EMAIL, link=link, due_at=now,
+                      not_after=visit.start - BEFORE_VISIT)
+    per_event = messages_enqueue(events=[booked, *visit_reminder_events(_reminded_visit(visit), now=now)])
+    return [row for rows in per_event for row in rows]
 
 
 def notify_visit_assigned(visit, *, provider):
@@ -85,10 +125,7 @@ def reminders_sync(visit):
     """Reminder rows for the visit as it is now (apps/messaging/reminders.py): one per
     MESSAGING_REMINDER_OFFSETS_HOURS offset still ahead while PLANNED and in the future; a
     move cancels the old start's rows; any other status cancels them all."""
-    return visit_reminders_schedule(
-        visit_id=str(visit.pk), patient=visit.patient, start_at=visit.start, status=visit.status,
-        location_name=visit_context(visit)["location_name"], visit_time=visit_time_text(visit),
-    )
+    return visit_reminders_schedule_many(visits=[_reminded_visit(visit)])[0]
 
 
 def reminders_cancel(visit):

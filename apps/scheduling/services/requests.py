@@ -20,7 +20,7 @@ from apps.scheduling.services._common import (
     ensure_fits, ensure_schedulable, hours, local_text, notify_desk, notify_patient, request_link, request_move,
     slot_move, visit_move,
 )
-from apps.scheduling.services._notices import notify_visit_assigned, notify_visit_booked
+from apps.scheduling.services._notices import notify_visit_assigned
 from apps.scheduling.services._visit_create import create_visit
 from apps.scheduling.triage import EMERGENCY_INSTRUCTIONS, age_in_months, evaluate
 
@@ -325,9 +325,8 @@ def visit_request_accept_offer(*, request, slot, actor=None, now=None):
         if other.pk != chosen.pk:
             slot_move(other, VisitSlot.Status.FREE, actor=actor, reason="Another offered time was accepted", request=request)
     visit = create_visit(patient=request.patient, slot=chosen, visit_type=request.visit_type, request=request, actor=actor,
-                         reason="Offer accepted")
+                         reason="Offer accepted", announce=True)
     request_move(request, S.CONVERTED_TO_VISIT, actor=actor, reason="Offer accepted", data={"visit_id": str(visit.pk)})
-    notify_visit_booked(visit)
     return visit
 
 

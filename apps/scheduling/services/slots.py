@@ -24,9 +24,10 @@ class GenerationResult:
     retired: int = 0  # FREE slots that availability no longer produces: deleted, or BLOCKED
 
 
-# The reason on the SlotEvent of a slot that generation retired by blocking it. A BLOCKED slot
-# whose last event is this one (written by no one: actor NULL) is generation's to bring back;
-# a slot blocked by staff or for time off never is.
+# The reason on the SlotEvent of a slot that generation retired by blocking it; for people to
+# read. The marker is SlotEvent.retirement: a BLOCKED slot whose last event carries it is
+# generation's to bring back; a slot blocked by staff, an API key or for time off never is,
+# whatever words they used.
 RETIRED_REASON = "No longer in the provider's availability"
 RESTORED_REASON = "Back in the provider's availability"
 
@@ -200,8 +201,8 @@ def _retired_ids(slot_ids):
     last = SlotEvent.objects.filter(slot=OuterRef("pk")).order_by("-at", "-id")
     return set(
         VisitSlot.objects.filter(pk__in=slot_ids, status=VisitSlot.Status.BLOCKED)
-        .annotate(last_reason=Subquery(last.values("reason")[:1]), last_actor=Subquery(last.values("actor_id")[:1]))
-        .filter(last_reason=RETIRED_REASON, last_actor__isnull=True)
+        .annotate(last_retirement=Subquery(last.values("retirement")[:1]))
+        .filter(last_retirement=True)
         .values_list("pk", flat=True)
     )
 
@@ -217,7 +218,7 @@ def _retire_free_slots(ids):
     deleted = set(ids) - kept
     if deleted:
         VisitSlot.objects.filter(pk__in=deleted, status=VisitSlot.Status.FREE).delete()
-    _block_locked(sorted(kept), reason=RETIRED_REASON)
+    _block_locked(sorted(kept), reason=RETIRED_REASON, retirement=True)
     return deleted, kept
 
 
@@ -252,15 +253,17 @@ def _block_free_slots(provider, start, end, *, reason, actor=None):
     return _block_locked([s.pk for s in slots], reason=reason, actor=actor)
 
 
-def _block_locked(ids, *, reason, actor=None):
-    """FREE -> BLOCKED, with their events, for slots the caller locked while FREE."""
+def _block_locked(ids, *, reason, actor=None, retirement=False):
+    """FREE -> BLOCKED, with their events, for slots the caller locked while FREE;
+    `retirement` marks generation's own blocks (SlotEvent.retirement)."""
     if not ids:
         return 0
     transition_rows(VisitSlot.objects.filter(pk__in=ids), from_status=VisitSlot.Status.FREE, to=VisitSlot.Status.BLOCKED,
                     updated_at=timezone.now())
     # Batches keep their own records: one insert for every event row.
     SlotEvent.objects.bulk_create([
-        SlotEvent(slot_id=pk, actor=actor, from_status=VisitSlot.Status.FREE, to_status=VisitSlot.Status.BLOCKED, reason=reason)
+        SlotEvent(slot_id=pk, actor=actor, from_status=VisitSlot.Status.FREE, to_status=VisitSlot.Status.BLOCKED, reason=reason,
+                  retirement=retirement)
         for pk in ids
     ])
     return len(ids)

@@ -137,3 +137,14 @@ def test_an_invoiced_charge_can_no_longer_be_adjusted(patient, fees, biller):
         services.charge_adjust(charge=charge, actor=biller, reason="late", quantity=3)
 
     assert refused.value.code == "charge_not_adjustable"
+
+
+def test_an_adjustment_past_the_largest_amount_is_refused_not_overflowed(patient, fees, biller):
+    charge = Charge.objects.get(visit=completed_visit(patient))
+
+    with pytest.raises(ValidationFailed) as too_much:
+        services.charge_adjust(charge=charge, actor=biller, reason="typo", unit_price=Decimal("9999999999.99"), quantity=999)
+
+    assert "unit_price" in too_much.value.extra["fields"]
+    charge.refresh_from_db()
+    assert (charge.quantity, charge.amount) == (1, Decimal("125.00"))

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from apps.billing import hooks
 from apps.billing.models import Charge, ServiceCode, VisitTypeCode
-from apps.billing.money import cents, to_money
+from apps.billing.money import MAX_AMOUNT, cents, to_money
 from apps.billing.services._common import move
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.transitions import lock, record_event
@@ -133,7 +133,10 @@ def charge_adjust(*, charge, actor, reason, unit_price=None, quantity=None, modi
         if bad:
             raise ValidationFailed({"modifiers": [f"Not allowed for {charge.code}: {', '.join(bad)}."]})
         charge.modifiers = list(dict.fromkeys(modifiers))
-    charge.amount = cents(charge.unit_price * charge.quantity)
+    amount = cents(charge.unit_price * charge.quantity)
+    if amount > MAX_AMOUNT:  # the amount column holds 12 digits: refuse, never overflow
+        raise ValidationFailed({"unit_price": [f"Price times quantity may be at most {MAX_AMOUNT}."]})
+    charge.amount = amount
     charge.save(update_fields=["unit_price", "quantity", "modifiers", "amount", "updated_at"])
     after = {"unit_price": str(charge.unit_price), "quantity": charge.quantity, "modifiers": list(charge.modifiers)}
     record_event(charge, actor=actor, reason=reason, data={"adjustment": {"before": before, "after": after}})

@@ -19,6 +19,7 @@ PORTAL = [
     ("/notifications/", "Notifications"),
     ("/portal/consents/", "Consents"),
     ("/portal/billing/", "My bills"),
+    ("/portal/telehealth/", "Video visits"),
     ("/portal/plans/", "plans"),
     ("/portal/timeline/", "timeline"),
     ("/portal/records/", "My health record"),
@@ -51,6 +52,9 @@ STAFF = [
     ("/staff/records/notes/", "Notes to sign"),
     ("/staff/records/refills/", "Refills to review"),
     ("/staff/records/labs/", "Labs to release"),
+    ("/staff/telehealth/queue/", "Virtual waiting room"),
+    ("/staff/billing/", "Billing"),
+    ("/staff/billing/ar/", "Accounts receivable aging"),
 ]
 OVERFLOW = "document.documentElement.scrollWidth"
 

@@ -594,7 +594,8 @@ class IdempotencyRecord(models.Model):
     refused booking: right after it), by an INSERT that waits for a concurrent request with
     the same key to finish, so the first one to finish is the one saved and nothing else is.
     `fingerprint` is a hash of the other parameters (slot, visit type, request): the same key
-    with others is refused. Nothing purges them yet (NOTES.md: keep keys 24 h at least).
+    with others is refused. The hourly job scheduling.purge_idempotency_records deletes them
+    after SCHEDULING_IDEMPOTENCY_KEEP_HOURS (24; NOTES.md: keep keys 24 h at least).
     Not a transition subject: written once, never changed."""
 
     MAX_KEY_LENGTH = 255

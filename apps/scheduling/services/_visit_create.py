@@ -32,7 +32,7 @@ def create_visit(*, patient, slot, visit_type, request=None, actor=None, provide
     SlotUnavailable, never a 500 (no savepoint of its own: the caller's transaction is rolled
     back with the error). Triggers: the "create" audit entry, visit.created to the board, and
     the patient's messages: with `announce`, the booking notice (in-app, SMS, email) and the
-    reminders in one statement (_notices.visit_booked_notices); without, the reminder rows
+    reminders in one messages_enqueue call (_notices.visit_booked_notices); without, the reminder rows
     alone (none when the visit starts now) and the caller tells the patient itself."""
     if slot is not None:
         provider, location, start = slot.provider, slot.location, slot.start

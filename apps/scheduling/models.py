@@ -617,6 +617,8 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner", "patient", "key"], name="idempotency_owner_patient_key_uniq"),
         ]
+        # The hourly purge deletes by age: without this it reads the whole table.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
     def __str__(self):
         return f"{self.owner} {self.key} -> {self.status_code}"

@@ -14,17 +14,16 @@ import html
 import json
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.apps import apps as django_apps
+from django.db import DatabaseError, connection, transaction
 from django.forms import BaseForm
 from django.forms.widgets import ChoiceWidget
 from django.test import Client
+from django.utils import timezone
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.accounts.scopes import SCOPES
-from apps.messaging.models import DeliveryStatusEvent, InboundSms, Notification, OutboundMessage, SmsOptOut
-from apps.messaging.threads.models import Attachment, Message, Thread, ThreadEvent
-from apps.patients.models import DuplicateReview, Patient, Registration
-from apps.scheduling.models import RequestEvent, SlotEvent, Visit, VisitEvent, VisitRequest, VisitSlot
+from apps.messaging.models import Notification
 from tests.conftest import api_keyed_client, api_session, login
 from tests.scheduling.conftest import default_triage_questions  # noqa: F401 (a fixture)
 from tests.hardening.walk_table import (
@@ -58,19 +57,61 @@ def test_every_route_is_in_the_table():
 
 # --- what was written -------------------------------------------------------------------------
 
-STATEFUL = {
-    Patient: ("updated_at",), VisitRequest: ("status", "severity", "updated_at"), Visit: ("status", "start", "slot_id"),
-    VisitSlot: ("status", "held_until"), Thread: ("status", "assigned_to_id", "last_message_at"),
-    DuplicateReview: ("status",), OutboundMessage: ("status",), Notification: ("read_at",),
+# Every table of our apps but audit (reads write audit entries) and accounts (signing in writes
+# there): its row count, and for tables with a state, each row's state. Read in one query, so the
+# snapshot stays cheap as apps are added and no new app's tables can be forgotten.
+EXTRA_FIELDS = {
+    "scheduling.VisitRequest": ("severity",), "scheduling.Visit": ("start", "slot_id"),
+    "scheduling.VisitSlot": ("held_until",), "messaging.Thread": ("assigned_to_id", "last_message_at"),
+    "messaging.Notification": ("read_at",),
 }
-COUNTED = (Registration, Message, Attachment, ThreadEvent, RequestEvent, SlotEvent, VisitEvent, InboundSms,
-           DeliveryStatusEvent, SmsOptOut)
+STATE_FIELDS = ("status", "updated_at")
+
+
+def _watched():
+    for model in django_apps.get_models():
+        label = model._meta.label
+        if not model.__module__.startswith("apps.") or model._meta.app_label in ("audit", "accounts"):
+            continue
+        if not model._meta.managed or model._meta.proxy:
+            continue
+        names = {field.name: field.column for field in model._meta.concrete_fields}
+        columns = [names[name] for name in STATE_FIELDS + EXTRA_FIELDS.get(label, ()) if name in names]
+        yield label, model._meta.db_table, model._meta.pk.column, columns
+
+
+def _snapshot_sql():
+    qn = connection.ops.quote_name
+    parts, labels = [], []
+    for label, table, pk, columns in _watched():
+        parts.append(f"(SELECT COUNT(*) FROM {qn(table)})")
+        labels.append(f"{label} rows")
+        if columns:
+            row = " || '|' || ".join(f"COALESCE(CAST({qn(c)} AS TEXT), '-')" for c in [pk, *columns])
+            if connection.vendor == "postgresql":
+                parts.append(f"(SELECT string_agg({row}, ',' ORDER BY {qn(pk)}) FROM {qn(table)})")
+            else:
+                parts.append(f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r FROM {qn(table)} ORDER BY {qn(pk)}))")
+            labels.append(f"{label} states")
+    return "SELECT " + ", ".join(parts), labels
 
 
 def snapshot():
-    state = {model.__name__: sorted(map(str, model.objects.values_list("pk", *fields))) for model, fields in STATEFUL.items()}
-    state.update({model.__name__: model.objects.count() for model in COUNTED})
-    return state
+    sql, labels = _snapshot_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(zip(labels, cursor.fetchone()))
+
+
+def test_the_snapshot_sees_every_app_table_and_a_state_change(world):
+    before = snapshot()
+    assert {"consents.ConsentForm rows", "billing.Invoice states", "patients.DuplicateGroup rows"} <= set(before)
+    Notification.objects.create(recipient=world.patient.user, kind="message", title="t")
+    after = snapshot()
+    Notification.objects.filter(recipient=world.patient.user).update(read_at=timezone.now())
+    assert {"messaging.Notification rows", "messaging.Notification states"} <= set(changed(before, after))
+    assert "messaging.Notification states" in changed(after, snapshot())
+    assert "messaging.Notification rows" not in changed(after, snapshot())
 
 
 def changed(before, after):

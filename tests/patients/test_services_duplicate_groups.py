@@ -84,9 +84,8 @@ def test_a_record_without_matches_joins_no_group():
     assert not DuplicateReview.objects.exists()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_signups_at_once_matching_the_same_person_join_one_group():
+def test_two_signups_at_once_matching_the_same_person_join_one_group(requires_postgres):
     PatientFactory(**ANN)
     barrier = threading.Barrier(2)
     errors = []

@@ -78,8 +78,8 @@ def test_a_question_no_active_rule_reads_can_be_deactivated_and_the_rule_deactiv
     assert (question.key, question.is_active) == ("expecting", False)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite refuses UPDATE only (its test flush is a DELETE)")
-def test_on_postgresql_a_question_an_active_rule_reads_cannot_be_deleted(rule, question):
+def test_on_postgresql_a_question_an_active_rule_reads_cannot_be_deleted(requires_postgres, rule, question):
+    # SQLite refuses UPDATE only (its test flush is a DELETE).
     _refused(lambda: TriageQuestion.objects.filter(pk=question.pk).delete())
 
     assert TriageQuestion.objects.filter(pk=question.pk).exists()

@@ -139,6 +139,17 @@ OPERATIONS = {
 IDENTITIES = {
     "visit_requests_triage_create": "provider", "visit_requests_review_create": "provider",
     "visit_requests_override_severity_create": "provider", "procedure_plans_approve_create": "surgeon",
+    # Notes and refill decisions are a clinician's; so are running a video visit's admission,
+    # start and end. The waiting room is the patient's own.
+    **{op: "provider" for op in (
+        "records_notes_create", "records_notes_partial_update", "records_notes_addenda_create", "records_notes_sign_create",
+        "records_notes_retrieve", "records_refill_requests_decide_create", "records_refill_requests_retrieve",
+        "telehealth_sessions_admit_create", "telehealth_sessions_start_create", "telehealth_sessions_end_create",
+        "telehealth_sessions_join_token_create", "telehealth_sessions_quality_create",
+        "telehealth_sessions_running_late_create")},
+    **{op: "patient" for op in (
+        "telehealth_sessions_waiting_room_create", "telehealth_sessions_waiting_room_answers_create",
+        "telehealth_sessions_waiting_room_device_check_create", "telehealth_sessions_waiting_room_leave_create")},
 }
 IDENTITY_PATHS = {"/api/v1/portal/": "patient"}
 

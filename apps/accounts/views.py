@@ -7,7 +7,6 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -15,14 +14,12 @@ from django_otp import match_token
 from apps.accounts import services
 from apps.accounts.forms import TokenForm
 from apps.accounts.selectors import user_has_confirmed_totp
+from apps.core import pages
 from apps.audit.services import record_auth_event
 
 
 def _next_url(request, default="/staff/"):
-    target = request.POST.get("next") or request.GET.get("next") or default
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return default
-    return target
+    return pages.safe_next(request, default)
 
 
 def _staff_only(request):

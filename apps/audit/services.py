@@ -95,6 +95,23 @@ def record_list(action, objects, *, model=None, detail=None):
     objects = list(objects)
     if not objects:
         return None
+    values = _list_entry(action, objects, model=model, detail=detail, actor=_actor_fields(audit_context.current()))
+    if connection.vendor == "postgresql":
+        return _insert_one(values)
+    return AccessLog.objects.create(**values).pk
+
+
+def record_lists(action, groups, *, detail=None):
+    """record_list for a page that showed objects of several models (a FHIR type searched over
+    several tables): one entry per non-empty group of instances of one model, all in one
+    INSERT. Returns the entries' ids."""
+    actor = _actor_fields(audit_context.current())
+    rows = [AccessLog(**_list_entry(action, list(group), model=None, detail=detail, actor=actor))
+            for group in groups if group]
+    return [row.pk for row in AccessLog.objects.bulk_create(rows)] if rows else []
+
+
+def _list_entry(action, objects, *, model, detail, actor):
     if model is None:
         label = objects[0]._meta.label_lower
         patient_ids = [_patient_id_of(obj) for obj in objects]
@@ -103,11 +120,7 @@ def record_list(action, objects, *, model=None, detail=None):
         patient_key = "id" if label == PATIENT_LABEL else "patient_id"
         patient_ids = [row[patient_key] for row in objects]
     patient_ids = list(dict.fromkeys(pid for pid in patient_ids if pid is not None))
-    values = {"action": action, "object_type": label, "patient_ids": patient_ids, "detail": detail or {},
-              **_actor_fields(audit_context.current())}
-    if connection.vendor == "postgresql":
-        return _insert_one(values)
-    return AccessLog.objects.create(**values).pk
+    return {"action": action, "object_type": label, "patient_ids": patient_ids, "detail": detail or {}, **actor}
 
 
 _one_sql = None

@@ -17,8 +17,10 @@ NotFound always answers the 404 page and PermissionDenied the 403 page, whatever
 DomainErrorMiddleware does the catching; the API has its own handler (apps/core/api/errors.py)
 with the same codes, so neither pages nor the API hold a second copy of the mapping."""
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.validation import text_problem
 
 _ATTRIBUTE = "_clinic_domain_error_handler"
 
@@ -84,3 +86,20 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return answer(request, exception)
         return None
+
+
+MAX_NEXT = 500
+
+
+def safe_next(request, default="", *, target=None):
+    """Where a page may send the user back to: `target`, or the request's `next` (POST, then
+    GET), when it is a URL of this site only (a path, or this host; https when the request is);
+    anything else (another host, a scheme such as javascript:, NUL, over MAX_NEXT characters)
+    gives `default`, never followed. Every "return to" redirect uses it."""
+    if target is None:
+        target = request.POST.get("next") or request.GET.get("next") or ""
+    if not target or len(target) > MAX_NEXT or text_problem(target):
+        return default
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return default
+    return target

@@ -2,10 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from apps.core import access
+from apps.core import access, pages
 from apps.core.timezones import zone_for
 from apps.messaging import selectors, services
 
@@ -26,8 +25,8 @@ def notification_open(request, notification_id):
     # Not theirs, missing or malformed: NotFound, which answers the 404 page (apps/core/pages.py).
     notification = selectors.access_notification(request.user, notification_id)
     services.notification_mark_read(user=request.user, notification=notification)
-    link = notification.link
-    if link and url_has_allowed_host_and_scheme(link, allowed_hosts={request.get_host()}):
+    link = pages.safe_next(request, target=notification.link)
+    if link:
         return redirect(link)
     return redirect("notification_list")
 

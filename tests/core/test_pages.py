@@ -46,3 +46,31 @@ def test_permission_denied_is_the_403_page(client):
 
     assert response.status_code == 403
     assert "You can't open this page" in response.content.decode()
+
+
+# --- safe_next: the one "return to" rule ---------------------------------------------------
+
+@pytest.mark.parametrize("target, expected", [
+    ("/portal/telehealth/abc/", "/portal/telehealth/abc/"),
+    ("/staff/?tab=1", "/staff/?tab=1"),
+    ("http://testserver/portal/", "http://testserver/portal/"),
+    ("https://evil.example/", "/fallback/"),
+    ("//evil.example/x", "/fallback/"),
+    ("javascript:alert(1)", "/fallback/"),
+    ("/portal/\x00", "/fallback/"),
+    ("/" + "a" * 600, "/fallback/"),
+    ("", "/fallback/"),
+])
+def test_safe_next_follows_only_this_sites_urls(rf, target, expected):
+    from apps.core.pages import safe_next
+
+    assert safe_next(rf.get("/", {"next": target}), "/fallback/") == expected
+    assert safe_next(rf.post("/", {"next": target}), "/fallback/") == expected
+
+
+def test_safe_next_refuses_plain_http_back_to_this_host_from_https(rf):
+    from apps.core.pages import safe_next
+
+    request = rf.get("/", {"next": "http://testserver/portal/"}, secure=True)
+    assert safe_next(request, "/fallback/") == "/fallback/"
+    assert safe_next(request, target="/portal/") == "/portal/"

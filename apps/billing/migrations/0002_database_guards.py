@@ -8,6 +8,8 @@ IntegrityError. A later migration that remakes billing_invoiceline on SQLite mus
 triggers again (tests/billing/test_database_guards.py checks they are there)."""
 from django.db import migrations
 
+from apps.core.dbguards import vendor_sql
+
 PG_FORWARD = [
     """
     CREATE OR REPLACE FUNCTION billing_invoice_line_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -57,26 +59,10 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS billing_invoice_line_frozen_update",
     "DROP TRIGGER IF EXISTS billing_invoice_line_frozen_insert",
 ]
-STATEMENTS = {"postgresql": (PG_FORWARD, PG_BACKWARD), "sqlite": (SQLITE_FORWARD, SQLITE_BACKWARD)}
-
-
-def _run(schema_editor, which):
-    statements = STATEMENTS.get(schema_editor.connection.vendor)
-    if statements is None:
-        raise RuntimeError(f"billing 0002: no database guards written for {schema_editor.connection.vendor}")
-    for sql in statements[which]:
-        schema_editor.execute(sql, params=None)
-
-
-def forward(apps, schema_editor):
-    _run(schema_editor, 0)
-
-
-def backward(apps, schema_editor):
-    _run(schema_editor, 1)
+GUARDS = vendor_sql("billing 0002", postgresql=(PG_FORWARD, PG_BACKWARD), sqlite=(SQLITE_FORWARD, SQLITE_BACKWARD))
 
 
 class Migration(migrations.Migration):
     dependencies = [("billing", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [GUARDS]

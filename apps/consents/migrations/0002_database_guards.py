@@ -15,6 +15,8 @@ migration (an altered column) loses its triggers: such a migration must create t
 (tests/consents/test_database_guards.py checks they are there)."""
 from django.db import migrations
 
+from apps.core.dbguards import vendor_sql
+
 PG_FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
     """
@@ -80,26 +82,10 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS consents_theatre_no_overlap_insert",
     "DROP TRIGGER IF EXISTS consents_template_immutable_update",
 ]
-STATEMENTS = {"postgresql": (PG_FORWARD, PG_BACKWARD), "sqlite": (SQLITE_FORWARD, SQLITE_BACKWARD)}
-
-
-def _run(schema_editor, which):
-    statements = STATEMENTS.get(schema_editor.connection.vendor)
-    if statements is None:
-        raise RuntimeError(f"consents 0002: no database guards written for {schema_editor.connection.vendor}")
-    for sql in statements[which]:
-        schema_editor.execute(sql, params=None)
-
-
-def forward(apps, schema_editor):
-    _run(schema_editor, 0)
-
-
-def backward(apps, schema_editor):
-    _run(schema_editor, 1)
+GUARDS = vendor_sql("consents 0002", postgresql=(PG_FORWARD, PG_BACKWARD), sqlite=(SQLITE_FORWARD, SQLITE_BACKWARD))
 
 
 class Migration(migrations.Migration):
     dependencies = [("consents", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [GUARDS]

@@ -12,6 +12,8 @@ table that a later migration remakes (an altered column) loses its triggers: suc
 must create them again (tests/records/test_database_guards.py checks they are there)."""
 from django.db import migrations
 
+from apps.core.dbguards import vendor_sql
+
 PG_FORWARD = [
     """
     CREATE OR REPLACE FUNCTION records_note_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -65,26 +67,10 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS records_addendum_immutable_update",
     "DROP TRIGGER IF EXISTS records_note_immutable_update",
 ]
-STATEMENTS = {"postgresql": (PG_FORWARD, PG_BACKWARD), "sqlite": (SQLITE_FORWARD, SQLITE_BACKWARD)}
-
-
-def _run(schema_editor, which):
-    statements = STATEMENTS.get(schema_editor.connection.vendor)
-    if statements is None:
-        raise RuntimeError(f"records 0002: no database guards written for {schema_editor.connection.vendor}")
-    for sql in statements[which]:
-        schema_editor.execute(sql, params=None)
-
-
-def forward(apps, schema_editor):
-    _run(schema_editor, 0)
-
-
-def backward(apps, schema_editor):
-    _run(schema_editor, 1)
+GUARDS = vendor_sql("records 0002", postgresql=(PG_FORWARD, PG_BACKWARD), sqlite=(SQLITE_FORWARD, SQLITE_BACKWARD))
 
 
 class Migration(migrations.Migration):
     dependencies = [("records", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [GUARDS]

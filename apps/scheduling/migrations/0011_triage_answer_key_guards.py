@@ -17,6 +17,8 @@ remakes in a later migration loses its triggers: such a migration must create th
 (tests/scheduling/test_triage_database_guards.py checks they hold)."""
 from django.db import migrations
 
+from apps.core.dbguards import vendor_sql
+
 # Frozen copy of apps.scheduling.models.BUILTIN_ANSWER_KEYS as of this migration.
 BUILTIN = ("pain_scale", "temperature_c")
 _BUILTIN_SQL = ", ".join(f"'{k}'" for k in BUILTIN)
@@ -101,26 +103,10 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS scheduling_triage_rule_answer_key_update",
     "DROP TRIGGER IF EXISTS scheduling_triage_rule_answer_key_insert",
 ]
-STATEMENTS = {"postgresql": (PG_FORWARD, PG_BACKWARD), "sqlite": (SQLITE_FORWARD, SQLITE_BACKWARD)}
-
-
-def _run(schema_editor, which):
-    statements = STATEMENTS.get(schema_editor.connection.vendor)
-    if statements is None:
-        raise RuntimeError(f"scheduling 0011: no database guards written for {schema_editor.connection.vendor}")
-    for sql in statements[which]:
-        schema_editor.execute(sql, params=None)
-
-
-def forward(apps, schema_editor):
-    _run(schema_editor, 0)
-
-
-def backward(apps, schema_editor):
-    _run(schema_editor, 1)
+GUARDS = vendor_sql("scheduling 0011", postgresql=(PG_FORWARD, PG_BACKWARD), sqlite=(SQLITE_FORWARD, SQLITE_BACKWARD))
 
 
 class Migration(migrations.Migration):
     dependencies = [("scheduling", "0010_slot_event_retirement_marker")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [GUARDS]

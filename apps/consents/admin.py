@@ -29,6 +29,10 @@ class ConsentTemplateForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk and self.instance.is_published:
+            # Every field is read-only (ConsentTemplateAdmin.get_readonly_fields): nothing to check,
+            # and the model refuses the save anyway.
+            return data
         problems = content_problems(data.get("sections"), data.get("checks") or [])
         for name, messages_ in problems.items():
             for message in messages_:
@@ -63,7 +67,8 @@ class ConsentTemplateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return (obj is None or not obj.is_published) and super().has_delete_permission(request, obj)
 
-    @admin.action(description="Publish the selected drafts (they never change afterwards)")
+    # Staff who may only read templates (nurses, the front desk) see no actions.
+    @admin.action(description="Publish the selected drafts (they never change afterwards)", permissions=["change"])
     def publish(self, request, queryset):
         for template in queryset:
             problems = content_problems(template.sections, template.checks)
@@ -74,7 +79,7 @@ class ConsentTemplateAdmin(admin.ModelAdmin):
             services.consent_template_publish(template=template, actor=request.user)
             self.message_user(request, f"Published {template}.", messages.SUCCESS)
 
-    @admin.action(description="New version of the selected templates (an editable copy)")
+    @admin.action(description="New version of the selected templates (an editable copy)", permissions=["add"])
     def new_version(self, request, queryset):
         for template in queryset:
             new = services.consent_template_new_version(template=template, actor=request.user)

@@ -122,17 +122,19 @@ class ProcedurePlanViewSet(_ConsentsViewSet):
         data = _parse(PlanInput, request.data)
         plan = services.procedure_plan_create(patient=data["patient"], consultation=data["consultation"],
                                               surgeon=data["surgeon"], lines=[dict(line) for line in data["lines"]],
-                                              notes=data["notes"], actor=_actor(request))
+                                              notes=data["notes"], planned_date=data["planned_date"], actor=_actor(request))
         return self._answer(plan, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Edit a DRAFT plan (409 plan_frozen after that: make a new version)", request=PlanUpdateInput,
+    @extend_schema(summary="Edit a DRAFT plan (409 plan_frozen after that: make a new version); the planned date alone "
+                           "may change until the theatre is booked", request=PlanUpdateInput,
                    responses={200: PlanOutput, **_ERRORS})
     def partial_update(self, request, pk=None):
         plan = self._get(pk)
         data = _parse(PlanUpdateInput, request.data)
         plan = services.procedure_plan_update(plan=plan, actor=_actor(request), surgeon=data.get("surgeon"),
                                               notes=data.get("notes"),
-                                              lines=[dict(line) for line in data["lines"]] if "lines" in data else None)
+                                              lines=[dict(line) for line in data["lines"]] if "lines" in data else None,
+                                              planned_date=data.get("planned_date", services.plans.UNCHANGED))
         return self._answer(plan)
 
     @extend_schema(summary="Submit a DRAFT plan for the surgeon's approval", request=None, responses={200: PlanOutput, **_ERRORS})

@@ -4,7 +4,13 @@ there through the clinic's own services:
 
 - James Okafor (patient2@clinic.test): consultation completed, plan approved by Dr. Lee, the
   procedure consent sent: sign it on a phone at /portal/consents/, then watch /portal/timeline/.
-- Robert Chen (no login): plan submitted, waiting in Dr. Lee's approval queue."""
+- Robert Chen (no login): plan submitted, waiting in Dr. Lee's approval queue.
+- Tom Berg (no login): consent signed at the clinic (typed signature), surgical case created and
+  booked in Theatre 1 ten days ahead, labs done; the rest of the pre-op checklist is open."""
+import datetime
+
+from django.utils import timezone
+
 from apps.accounts.models import User
 from apps.consents import services
 from apps.consents.models import ConsentTemplate, ConsultationVisitType, OperatingRoom, PreOpRequirement, ProcedurePlan
@@ -170,6 +176,8 @@ def seed_workflow_patients():
                                               actor=surgeon.user)
         services.procedure_plan_submit(plan=plan, actor=surgeon.user)
         services.procedure_plan_approve(plan=plan, actor=surgeon.user)
+        services.procedure_plan_set_planned_date(plan=plan, planned_date=timezone.localdate() + datetime.timedelta(days=14),
+                                                 actor=surgeon.user)
         services.consent_create(patient=james, template=template, plan=plan, actor=desk)
         out.append("workflow: James Okafor has a consent to sign (login patient2@clinic.test, /portal/consents/)")
     robert = Patient.objects.filter(first_name="Robert", last_name="Chen").first()
@@ -178,10 +186,38 @@ def seed_workflow_patients():
                                               surgeon=surgeon, lines=DEMO_LINES[:1], actor=desk)
         services.procedure_plan_submit(plan=plan, actor=desk)
         out.append("workflow: Robert Chen's plan waits for Dr. Daniel Lee's approval")
+    tom = Patient.objects.filter(first_name="Tom", last_name="Berg").first()
+    room = OperatingRoom.objects.filter(name=ROOMS[0]).first()
+    if tom is not None and room is not None and not ProcedurePlan.objects.filter(patient=tom).exists():
+        out.append(_booked_case(tom, surgeon, desk, location, template, room))
     return out
+
+
+def _booked_case(patient, surgeon, desk, location, template, room):
+    """A plan approved, its consent signed at the clinic on a tablet (a typed signature, the
+    identity checked at the desk), the case created and booked, the labs done."""
+    plan = services.procedure_plan_create(patient=patient, consultation=_completed_consultation(patient, surgeon, desk, location),
+                                          surgeon=surgeon, lines=DEMO_LINES, actor=surgeon.user)
+    services.procedure_plan_submit(plan=plan, actor=surgeon.user)
+    services.procedure_plan_approve(plan=plan, actor=surgeon.user)
+    consent = services.consent_create(patient=patient, template=template, plan=plan, actor=desk)
+    services.consent_sign(
+        consent=consent, actor=desk, acknowledged=template.clause_keys(),
+        answers={check["key"]: check["answer"] for check in template.checks}, typed_name=patient.legal_name,
+        typed_signature=patient.legal_name, stepped_up_at=timezone.now(), ip="127.0.0.1", user_agent="Clinic tablet (demo)",
+    )
+    consent.refresh_from_db()
+    case = services.surgical_case_create(plan=plan, consent=consent, anaesthesia_type="GENERAL", actor=surgeon.user)
+    start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0) + datetime.timedelta(days=10)
+    services.theatre_book(case=case, room=room, start=start, end=start + datetime.timedelta(hours=2), actor=desk)
+    labs = plan.preop_items.filter(code="labs").first()
+    if labs is not None:
+        services.preop_item_complete(item=labs, actor=surgeon.user, note="Within range")
+    return f"workflow: Tom Berg's surgery is booked in {room.name} on {start:%a %d %b}; pre-op clearance and fasting open"
 
 
 @demo.summary(order=50)
 def consents_summary():
     return ["Consents: patient2@clinic.test has a procedure consent to sign at /portal/consents/ "
-            "(timeline at /portal/timeline/)"]
+            "(timeline at /portal/timeline/); Robert Chen's plan waits in Dr. Lee's approval queue; Tom Berg's surgery "
+            "is booked (/staff/surgery/theatre/) with pre-op items open"]

@@ -12,11 +12,17 @@ case_completed = Hook(
 )
 
 # Pre-op requirements an app above adds to a plan's checklist when the surgeon approves it (a
-# deposit, for billing): a list of {"code", "label", "instructions", "required"} or None. The
-# app marks its item done through services.preop_item_complete.
-preop_requirements = Hook("preop_requirements", "(*, plan) -> [{code, label, instructions, required}] or None")
+# deposit, for billing): a list of {"code", "label", "instructions", "required", "source"} or
+# None; "done_at" (and "note") when the requirement is already met at approval (a deposit paid
+# before it). After approval the app adds one through services.preop_item_add, and marks its
+# item done through services.preop_item_complete(source=<its source>): an item an app added is
+# done only by that app (staff cannot tick a deposit as paid).
+preop_requirements = Hook("preop_requirements", "(*, plan) -> [{code, label, instructions, required, source}] or None")
 
 # The billing stages of a patient's workflow (13 invoice generated, 14 payment received) for a
-# plan: {"INVOICE_GENERATED": datetime or None, "PAYMENT_RECEIVED": datetime or None} or None.
+# plan: {"INVOICE_GENERATED": value, "PAYMENT_RECEIVED": value} or None, where a value is a
+# datetime (the stage's completion), None, or {"completed_at": datetime or None, "detail": str}
+# (what the timeline shows beside the stage: the invoice's number and state, what is paid).
+# Called once per plan: an answer costs at most a fixed number of queries, whatever the rows.
 # Until billing connects, both stages show as pending.
-workflow_billing = Hook("workflow_billing", "(*, plan) -> {stage: datetime or None} or None")
+workflow_billing = Hook("workflow_billing", "(*, plan) -> {stage: datetime, None or {completed_at, detail}} or None")

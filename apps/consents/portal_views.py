@@ -4,10 +4,12 @@ not the patient's is the 404 page (core's access layer). Each view says how it a
 refusal (core.pages.on_error) before it calls the service; no view catches a domain error.
 Every page that shows consent or plan data writes audit rows."""
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit import context as audit_context
@@ -25,6 +27,17 @@ from apps.patients.decorators import patient_required
 
 T = "consents/portal/"
 MAX_PROGRESS_BODY = 64 * 1024
+
+
+def _return_url(request):
+    """Where the patient goes back to once the consent is signed or declined (telehealth's
+    waiting room sends `?next=`): a URL of this site only (same host, or a path); anything
+    else (another host, a scheme, NUL, an oversized value) is ignored, never followed."""
+    return pages.safe_next(request)
+
+
+def _with_next(url, next_url):
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
 def _consent(request, consent_id, action=access.VIEW):
@@ -58,6 +71,7 @@ def _sign_page(request, consent, form, *, status=200, wrong=None, decline_form=N
         "wrong": {w["key"]: w["explanation"] for w in (wrong or [])},
         "uses_authenticator": stepup.uses_authenticator(request.user),
         "stepped_up": stepup.is_fresh(stepup.stepped_up_at(request)),
+        "next_url": _return_url(request),
     }, status=status)
 
 
@@ -70,7 +84,7 @@ def consent_detail(request, consent_id):
     record("read", consent, detail={"view": "portal_consent"})
     if consent.status != ConsentForm.Status.PENDING:
         return render(request, T + "consent_done.html", {"consent": consent, "expired": consent.is_expired(),
-                                                          "revoke_form": ReasonForm()})
+                                                          "revoke_form": ReasonForm(), "next_url": _return_url(request)})
     if request.method == "GET":
         form = SigningForm(consent.template, acknowledged=consent.acknowledged, answers=consent.answers,
                            initial={"typed_name": ""})
@@ -94,7 +108,7 @@ def consent_detail(request, consent_id):
                                                     answers=form.answers())
     if form.cleaned_data["action"] == "save":
         messages.success(request, "Saved. You can finish later, on this device or another.")
-        return redirect("portal_consent", consent_id=consent.pk)
+        return redirect(_with_next(reverse("portal_consent", args=[consent.pk]), _return_url(request)))
     data = form.cleaned_data
     if data["secret"]:
         stepup.step_up(request, data["secret"])
@@ -110,7 +124,7 @@ def consent_detail(request, consent_id):
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     messages.success(request, "Thank you. Your consent is signed.")
-    return redirect("portal_consent", consent_id=consent.pk)
+    return redirect(_return_url(request) or reverse("portal_consent", args=[consent.pk]))
 
 
 @patient_required
@@ -147,7 +161,7 @@ def consent_decline(request, consent_id):
         return _sign_page(request, consent, SigningForm(consent.template), status=400, decline_form=form)
     services.consent_decline(consent=consent, actor=request.user, reason=form.cleaned_data["reason"])
     messages.info(request, "You declined this consent. The clinic has been told and will contact you.")
-    return redirect("portal_consents")
+    return redirect(_return_url(request) or reverse("portal_consents"))
 
 
 @patient_required

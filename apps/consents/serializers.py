@@ -32,6 +32,10 @@ class LineInput(serializers.Serializer):
     estimated_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
 
 
+PLANNED_DATE_HELP = ("The surgery date aimed at (today to two years ahead): an unsigned consent is reminded "
+                     "in the days before it.")
+
+
 class PlanInput(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=_active_patients())
     consultation = serializers.PrimaryKeyRelatedField(queryset=Visit.objects.all(),
@@ -39,12 +43,16 @@ class PlanInput(serializers.Serializer):
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(is_active=True))
     lines = LineInput(many=True, allow_empty=False, max_length=30)
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    planned_date = validation.ApiDateField(required=False, allow_null=True, default=None,
+                                           help_text=PLANNED_DATE_HELP)
 
 
 class PlanUpdateInput(serializers.Serializer):
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(is_active=True), required=False)
     lines = LineInput(many=True, allow_empty=False, max_length=30, required=False)
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    planned_date = validation.ApiDateField(required=False, allow_null=True, help_text=PLANNED_DATE_HELP + (
+        " Alone, it may change until the theatre is booked (409 planned_date_locked after); null clears it."))
 
 
 class PlanFilterInput(validation.QueryInput):
@@ -81,6 +89,7 @@ class PlanOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ProcedurePlan.Status.choices)
     notes = serializers.CharField()
     quote_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    planned_date = serializers.DateField(allow_null=True)
     lines = LineOutput(many=True, source="lines.all")
     preop_items = PreOpItemOutput(many=True, source="preop_items.all")
     submitted_at = serializers.DateTimeField(allow_null=True)

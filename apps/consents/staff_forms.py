@@ -58,12 +58,15 @@ class PlanForm(_Form):
 
     surgeon = forms.ModelChoiceField(queryset=Provider.objects.none(), label="Surgeon", empty_label=None)
     notes = forms.CharField(label="Notes", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    planned_date = validation.DateField(label="Planned surgery date (optional)", required=False,
+                                        widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, plan=None, **kwargs):
         initial = kwargs.setdefault("initial", {})
         if plan is not None:
             initial.setdefault("surgeon", plan.surgeon_id)
             initial.setdefault("notes", plan.notes)
+            initial.setdefault("planned_date", plan.planned_date)
             for number, line in enumerate(plan.lines.all(), start=1):
                 for name in ("code", "description", "site", "side", "estimated_fee"):
                     initial.setdefault(f"{name}_{number}", getattr(line, name))
@@ -116,6 +119,12 @@ class PlanCreateForm(PlanForm):
 
 class ReasonForm(_Form):
     reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PlannedDateForm(_Form):
+    planned_date = validation.DateField(label="Planned surgery date", required=False,
+                                        help_text="Leave empty to clear it. An unsigned consent is reminded before it.",
+                                        widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class NoteForm(_Form):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("staff/surgery/plans/<uuid:plan_id>/approve/", plans.plan_approve, name="staff_surgery_plan_approve"),
     path("staff/surgery/plans/<uuid:plan_id>/cancel/", plans.plan_cancel, name="staff_surgery_plan_cancel"),
     path("staff/surgery/plans/<uuid:plan_id>/new-version/", plans.plan_new_version, name="staff_surgery_plan_new_version"),
+    path("staff/surgery/plans/<uuid:plan_id>/planned-date/", plans.plan_planned_date, name="staff_surgery_plan_date"),
     # Item ids are bigints: at most 18 digits, so an overflowing id is a 404, not a database error.
     re_path(r"^staff/surgery/plans/(?P<plan_id>[0-9a-f-]{36})/preop/(?P<item_id>[0-9]{1,18})/done/$", plans.preop_done,
             name="staff_surgery_preop_done"),

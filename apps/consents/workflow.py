@@ -202,8 +202,12 @@ def plan_workflow(patient, plan, *, now=None, consultation=None, booked_consulta
                 stages["CASE_COMPLETED"].completed_at = case.completed_at
         for answer in hooks.workflow_billing.all(plan=plan):
             for name in BILLING_STAGES:
-                if answer and answer.get(name):
-                    stages[name].completed_at = answer[name]
+                value = (answer or {}).get(name)
+                if isinstance(value, dict):
+                    stages[name].completed_at = value.get("completed_at") or stages[name].completed_at
+                    stages[name].detail = value.get("detail") or stages[name].detail
+                elif value:
+                    stages[name].completed_at = value
 
     ordered = [stages[name] for name, _ in STAGES]
     for stage in ordered:

@@ -129,7 +129,9 @@ def test_the_workflow_in_order_through_the_api(flow, surgeon_api, key):
     assert workflow["currentStage"] == "CASE_COMPLETED" and workflow["nextStep"] == "Generate the invoice"
     assert workflow["hasSurgicalCase"] is True and workflow["canScheduleSurgery"] is False
     assert [s["status"] for s in workflow["timeline"]][:12] == ["COMPLETED"] * 12
-    assert [s["status"] for s in workflow["timeline"]][12:] == ["PENDING", "PENDING"]
+    # Billing (connected through workflow_billing) has the case's charges to review: stage 13 is next.
+    assert [s["status"] for s in workflow["timeline"]][12:] == ["IN_PROGRESS", "PENDING"]
+    assert workflow["timeline"][12]["detail"] == "2 charges to review"
 
 
 def test_a_tampered_consent_answers_409_through_the_api_and_nothing_is_created(flow, key):

@@ -1,6 +1,6 @@
 """The invariants the database keeps by itself, proven by writing around the services: direct ORM
 creates and raw SQL raise IntegrityError. A published template never changes (model guard and
-trigger, raw UPDATE included); a room or a surgeon is never double-booked (exclusion constraint
+trigger, raw UPDATE included); a plan out of DRAFT keeps its content and lines (triggers); a room or a surgeon is never double-booked (exclusion constraint
 on PostgreSQL, triggers on SQLite)."""
 import datetime
 
@@ -77,6 +77,39 @@ def test_an_approved_plans_content_is_frozen_by_the_model(flow):
         ProcedureLine(plan=plan, code="15824", description="x", estimated_fee=1).save()
     with pytest.raises(PlanFrozen):
         line.delete()
+
+
+def test_an_approved_plans_content_is_frozen_by_the_database(flow):
+    plan = flow.approve()
+    line = plan.lines.first()
+
+    refused_by_database(lambda: ProcedurePlan.objects.filter(pk=plan.pk).update(notes="Changed after approval"))
+    refused_by_database(lambda: ProcedurePlan.objects.filter(pk=plan.pk).update(quote_total=1))
+    refused_by_database(lambda: ProcedurePlan.objects.filter(pk=plan.pk).update(version=9))
+    refused_by_database(lambda: ProcedureLine.objects.filter(pk=line.pk).update(estimated_fee=1))
+    refused_by_database(lambda: ProcedureLine.objects.bulk_create([
+        ProcedureLine(plan=plan, code="15824", description="x", estimated_fee=1)]))
+    with connection.cursor() as cursor:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            cursor.execute("UPDATE consents_procedureplan SET notes = 'raw' WHERE id = %s", [plan.pk.hex if
+                           connection.vendor == "sqlite" else str(plan.pk)])
+    if connection.vendor == "postgresql":  # SQLite's flush empties tables with DELETE (migration 0005)
+        refused_by_database(lambda: ProcedureLine.objects.filter(pk=line.pk).delete())
+
+    # What is not clinical content still moves: the planned date, a status move with its fields.
+    assert ProcedurePlan.objects.filter(pk=plan.pk).update(planned_date=timezone.localdate()) == 1
+    services.procedure_plan_cancel(plan=plan, reason="Patient moved", actor=flow.surgeon_user)
+    plan.refresh_from_db()
+    assert (plan.status, plan.notes, plan.lines.count()) == ("CANCELLED", "Day surgery", 2)
+
+
+def test_a_draft_plans_content_and_lines_stay_editable_in_the_database(flow):
+    plan = flow.draft()
+
+    assert ProcedurePlan.objects.filter(pk=plan.pk).update(notes="Edited while a draft") == 1
+    assert ProcedureLine.objects.filter(plan=plan).update(estimated_fee=10) == 2
+    ProcedureLine.objects.create(plan=plan, code="15824", description="Brow lift", estimated_fee=1)
+    assert ProcedureLine.objects.filter(plan=plan).delete()[0] == 3
 
 
 # --- cases --------------------------------------------------------------------------------------------
@@ -161,8 +194,9 @@ def test_on_sqlite_the_guards_are_triggers(db):
         pytest.skip("SQLite's guards")
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'consents_%' ORDER BY name")
-        assert [r[0] for r in cursor.fetchall()] == ["consents_template_immutable_update", "consents_theatre_no_overlap_insert",
-                                                     "consents_theatre_no_overlap_update"]
+        assert [r[0] for r in cursor.fetchall()] == [
+            "consents_plan_frozen_update", "consents_plan_lines_frozen_insert", "consents_plan_lines_frozen_update",
+            "consents_template_immutable_update", "consents_theatre_no_overlap_insert", "consents_theatre_no_overlap_update"]
 
 
 def test_on_postgresql_the_guards_are_a_trigger_and_two_exclusion_constraints(requires_postgres):
@@ -172,6 +206,9 @@ def test_on_postgresql_the_guards_are_a_trigger_and_two_exclusion_constraints(re
         assert [r[0] for r in cursor.fetchall()] == ["theatre_room_no_overlap", "theatre_surgeon_no_overlap"]
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'consents_consenttemplate'::regclass AND NOT tgisinternal")
         assert [r[0] for r in cursor.fetchall()] == ["consents_template_immutable"]
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid IN ('consents_procedureplan'::regclass,"
+                       " 'consents_procedureline'::regclass) AND NOT tgisinternal ORDER BY tgname")
+        assert [r[0] for r in cursor.fetchall()] == ["consents_plan_frozen", "consents_plan_lines_frozen"]
 
 
 def test_a_new_version_copies_a_published_template_into_a_draft():

@@ -1,5 +1,6 @@
-"""The demo: published templates of every kind, rooms, the pre-op catalogue, and a patient
-mid-workflow (a procedure consent to sign), made through the services; running it again adds
+"""The demo: published templates of every kind, rooms, the pre-op catalogue, and patients at
+different stages (a plan waiting for approval, a consent to sign before a planned date, a
+surgery booked with pre-op items open), made through the services; running it again adds
 nothing."""
 import pytest
 
@@ -11,7 +12,7 @@ from apps.patients.models import Patient
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_ships_every_kind_and_a_patient_with_a_consent_to_sign():
+def test_the_demo_ships_every_kind_and_patients_at_different_stages():
     seed_demo()
     seed_demo()
 
@@ -21,5 +22,14 @@ def test_the_demo_ships_every_kind_and_a_patient_with_a_consent_to_sign():
     consent = ConsentForm.objects.get(patient=james)
     assert (consent.status, consent.plan.status) == ("PENDING", "CONSENT_PENDING")
     assert workflow_for_patient(james).current.current_stage == "CONSENT_CREATED"
+    assert consent.plan.planned_date is not None
     robert = Patient.objects.get(first_name="Robert", last_name="Chen")
     assert ProcedurePlan.objects.get(patient=robert).status == "PENDING_APPROVAL"
+    tom = Patient.objects.get(first_name="Tom", last_name="Berg")
+    tom_plan = ProcedurePlan.objects.get(patient=tom)
+    assert tom_plan.status == "SCHEDULED"
+    assert ConsentForm.objects.get(patient=tom).status == "SIGNED"
+    workflow = workflow_for_patient(tom).current
+    assert {s.stage: s.status for s in workflow.stages}["THEATRE_BOOKED"] == "COMPLETED"
+    assert workflow.next_stage == "PREOP_COMPLETE" and "pre-op: medical clearance missing" in workflow.blockers
+    assert tom_plan.preop_items.filter(code="labs", done_at__isnull=False).exists()

@@ -285,5 +285,7 @@ def test_an_app_above_adds_a_pre_op_requirement_through_the_hook_and_the_case_wa
         services.preop_item_complete(item=item, actor=flow.surgeon_user)
     error = refused("preop_incomplete", lambda: services.case_start(case=flow.case))
     assert error.extra["missing"] == ["deposit"]
-    services.preop_item_complete(item=deposit)  # billing marks it done when the deposit is paid
+    # Only the app that added the item marks it done (staff cannot tick a deposit as paid).
+    assert refused("preop_item_managed", lambda: services.preop_item_complete(item=deposit, actor=flow.surgeon_user))
+    services.preop_item_complete(item=deposit, source="billing")  # billing marks it done when the deposit is paid
     assert services.case_start(case=flow.case).status == "IN_PROGRESS"

@@ -63,7 +63,19 @@ def test_after_the_pre_op_checklist_surgery_can_be_scheduled(flow):
     assert next(s for s in body["timeline"] if s["stage"] == "CASE_CREATED")["status"] == "IN_PROGRESS"
 
 
-def test_a_completed_case_leaves_billings_stages_pending_until_billing_fills_them(flow):
+@pytest.fixture
+def billing_disconnected():
+    """Consents on its own: whatever app answers workflow_billing (billing, installed) is
+    disconnected for the test and connected again after it."""
+    connected = hooks.workflow_billing.receivers
+    for receiver in connected:
+        hooks.workflow_billing.disconnect(receiver)
+    yield
+    for receiver in connected:
+        hooks.workflow_billing.connect(receiver)
+
+
+def test_a_completed_case_leaves_billings_stages_pending_until_billing_fills_them(flow, billing_disconnected):
     flow.start()
     services.case_complete(case=flow.case)
     workflow = workflow_for_patient(flow.patient)
@@ -77,6 +89,22 @@ def test_a_completed_case_leaves_billings_stages_pending_until_billing_fills_the
         hooks.workflow_billing.disconnect(receiver)
     assert workflow.current.current_stage == "INVOICE_GENERATED"
     assert workflow.current.next_step == "Receive the payment"
+
+
+def test_an_answer_may_carry_the_stage_detail_beside_its_date(flow, billing_disconnected):
+    flow.start()
+    services.case_complete(case=flow.case)
+    receiver = hooks.workflow_billing.connect(lambda *, plan: {
+        "INVOICE_GENERATED": {"completed_at": plan.completed_at, "detail": "INV-000007 issued"},
+        "PAYMENT_RECEIVED": {"completed_at": None, "detail": "$0.00 of $10.00 paid"}})
+    try:
+        body = workflow_for_patient(flow.patient).as_api()
+    finally:
+        hooks.workflow_billing.disconnect(receiver)
+    stages = {s["stage"]: s for s in body["timeline"]}
+    assert stages["INVOICE_GENERATED"]["status"] == "COMPLETED" and stages["INVOICE_GENERATED"]["detail"] == "INV-000007 issued"
+    assert stages["PAYMENT_RECEIVED"]["status"] == "IN_PROGRESS"
+    assert stages["PAYMENT_RECEIVED"]["detail"] == "$0.00 of $10.00 paid" and stages["PAYMENT_RECEIVED"]["completedAt"] is None
 
 
 def test_a_revoked_consent_blocks_and_the_plan_shows_it(flow):

@@ -132,7 +132,10 @@ class ConsentForm(models.Model):
 
     sent_at = models.DateTimeField(default=timezone.now)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The two reminders of an unsigned consent: REMIND_AFTER its sending, and before the plan's
+    # planned surgery date (the date it was sent for: a moved date is a new reminder point).
     reminded_at = models.DateTimeField(null=True, blank=True)
+    reminded_before_date = models.DateField(null=True, blank=True, editable=False)
 
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_ip = models.GenericIPAddressField(null=True, blank=True)

@@ -73,6 +73,9 @@ class ProcedurePlan(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     notes = models.TextField(blank=True, max_length=4000)
     quote_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    # The date the surgery is aimed at, before a theatre is booked (scheduling, not clinical
+    # content: it may change after approval). A consent still unsigned is reminded before it.
+    planned_date = models.DateField("planned surgery date", null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -25,6 +25,10 @@ def consent_link(consent):
     return f"/portal/consents/{consent.pk}/"
 
 
+def staff_consent_link(consent):
+    return f"/staff/surgery/consents/{consent.pk}/"
+
+
 def plan_link(plan):
     return f"/portal/plans/{plan.pk}/"
 

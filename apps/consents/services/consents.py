@@ -14,7 +14,9 @@ from apps.consents.content import validate_content, wrong_answers
 from apps.consents.documents import build_document, plan_snapshot, sha256_hex, signer_snapshot
 from apps.consents.exceptions import OutOfOrder, SigningIncomplete, StepUpRequired, TemplatePublished
 from apps.consents.models import ConsentForm, ConsentKind, ConsentTemplate, ProcedurePlan
-from apps.consents.services._common import consent_link, move, notify_care_team, notify_patient, user_actor
+from apps.consents.services._common import (
+    consent_link, move, notify_care_team, notify_patient, staff_consent_link, user_actor,
+)
 from apps.consents.services.pdf import queue_pdf_after_commit
 from apps.consents.services.plans import ensure_completed_consultation
 from apps.consents.signature import validate_png
@@ -29,6 +31,8 @@ P = ProcedurePlan.Status
 # (again after a consent was declined, revoked or expired).
 CONSENTABLE_PLAN_STATUSES = (P.APPROVED, P.CONSENT_PENDING, P.CONSENT_SIGNED, P.SCHEDULED)
 REMIND_AFTER = datetime.timedelta(hours=48)
+# The reminder before the plan's planned surgery date starts this many days before it.
+REMIND_BEFORE_DAYS = 3
 MAX_TYPED = 200
 
 
@@ -264,21 +268,23 @@ def _surgeon_of(consent):
 
 @transaction.atomic
 def consent_decline(*, consent, actor=None, reason="", now=None):
-    """PENDING -> DECLINED (the patient does not consent). Staff are alerted (in-app)."""
+    """PENDING -> DECLINED (the patient does not consent). Staff are alerted in-app: the plan's
+    surgeon and the CONSENT_ALERT_ROLES, with a link to the consent's staff page and no PHI."""
     reason = (reason or "").strip()
     if len(reason) > 2000:
         raise ValidationFailed({"reason": ["At most 2000 characters."]})
     consent = lock(ConsentForm, consent.pk, related=("plan__surgeon__user",))
     move(consent, C.DECLINED, actor=actor, reason=reason or "Declined", declined_at=now or timezone.now(),
          decline_reason=reason)
-    notify_care_team(surgeon=_surgeon_of(consent), kind="consent_declined", title="A patient declined a consent")
+    notify_care_team(surgeon=_surgeon_of(consent), kind="consent_declined", title="A patient declined a consent",
+                     link=staff_consent_link(consent))
     return consent
 
 
 @transaction.atomic
 def consent_revoke(*, consent, actor=None, reason, now=None):
     """SIGNED -> REVOKED, by the patient or staff, with a reason. Everything relying on it is
-    refused from now on (verification). Staff are alerted (in-app)."""
+    refused from now on (verification). Staff are alerted in-app as for a decline."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": ["Give the reason for revoking the consent."]})
@@ -287,7 +293,8 @@ def consent_revoke(*, consent, actor=None, reason, now=None):
     consent = lock(ConsentForm, consent.pk, related=("plan__surgeon__user",))
     move(consent, C.REVOKED, actor=actor, reason=reason, revoked_at=now or timezone.now(), revoked_by=user_actor(actor),
          revoke_reason=reason)
-    notify_care_team(surgeon=_surgeon_of(consent), kind="consent_revoked", title="A signed consent was revoked")
+    notify_care_team(surgeon=_surgeon_of(consent), kind="consent_revoked", title="A signed consent was revoked",
+                     link=staff_consent_link(consent))
     return consent
 
 
@@ -306,19 +313,52 @@ def consents_expire(*, now=None):
     return moved
 
 
+def _remind(consent_id, *, kind, title, outbox_key, context=None):
+    consent = ConsentForm.objects.select_related("patient__user").get(pk=consent_id)
+    notify_patient(consent.patient, kind=kind, title=title, link=consent_link(consent), outbox_key=outbox_key,
+                   context=context)
+    record("update", consent, detail={"reminder": kind})
+
+
 def consents_remind_unsigned(*, now=None):
-    """One reminder (SMS/email through the outbox, and in-app) for each consent still PENDING
-    REMIND_AFTER after it was sent. Claimed by a conditional update: sent once, whatever the
-    number of workers. Returns how many were reminded."""
+    """Reminders of consents still PENDING (SMS/email through the outbox, PHI-free, and in-app),
+    at two reminder points, each at most once per consent:
+    1. REMIND_AFTER after it was sent (claims `reminded_at`);
+    2. before the plan's planned surgery date: from REMIND_BEFORE_DAYS days before it until the
+       day before (claims `reminded_before_date` = the date reminded for, so a moved date is a
+       new reminder point, and the same date never a second one).
+    A consent due at both in one run gets only the one before the date (both are claimed).
+    Each claim is a conditional UPDATE checked by its row count, in one short transaction per
+    consent: whatever the number of workers or runs, one reminder per point. Returns how many
+    reminders were queued."""
     now = now or timezone.now()
-    due = ConsentForm.objects.filter(status=C.PENDING, reminded_at__isnull=True, sent_at__lte=now - REMIND_AFTER)
+    today = timezone.localdate(now)
     reminded = 0
+    before_date = ConsentForm.objects.filter(
+        status=C.PENDING, kind=ConsentKind.PROCEDURE, plan__planned_date__gt=today,
+        plan__planned_date__lte=today + datetime.timedelta(days=REMIND_BEFORE_DAYS),
+    ).values_list("pk", "plan__planned_date", "reminded_before_date")
+    for consent_id, planned, done_for in list(before_date[:5000]):
+        if done_for == planned:
+            continue
+        with transaction.atomic():
+            claimed = (ConsentForm.objects.filter(pk=consent_id, status=C.PENDING, plan__planned_date=planned)
+                       .exclude(reminded_before_date=planned).update(reminded_before_date=planned))
+            if not claimed:
+                continue
+            # The point after sending, if still open, is covered by this one.
+            ConsentForm.objects.filter(pk=consent_id, reminded_at__isnull=True).update(reminded_at=now)
+            _remind(consent_id, kind="consent_reminder_before_date",
+                    title=f"Please sign your form before {planned:%a %d %b}",
+                    outbox_key=f"consent:{consent_id}:reminder:before:{planned.isoformat()}",
+                    context={"deadline": f"{planned:%a %d %b %Y}"})
+            reminded += 1
+    due = ConsentForm.objects.filter(status=C.PENDING, reminded_at__isnull=True, sent_at__lte=now - REMIND_AFTER)
     for consent_id in list(due.values_list("pk", flat=True)[:5000]):
         with transaction.atomic():
             if not ConsentForm.objects.filter(pk=consent_id, status=C.PENDING, reminded_at__isnull=True).update(reminded_at=now):
                 continue
-            consent = ConsentForm.objects.select_related("patient__user").get(pk=consent_id)
-            notify_patient(consent.patient, kind="consent_reminder", title="A form still needs your signature",
-                           link=consent_link(consent), outbox_key=f"consent:{consent.pk}:reminder")
+            _remind(consent_id, kind="consent_reminder", title="A form still needs your signature",
+                    outbox_key=f"consent:{consent_id}:reminder")
             reminded += 1
     return reminded

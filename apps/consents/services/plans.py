@@ -3,6 +3,8 @@ DRAFT, submitted, approved by their own surgeon (verified second factor), cancel
 by a new version. Every move through core's transition helper with the row locked."""
 from decimal import Decimal, InvalidOperation
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +17,7 @@ from apps.consents.models import (
     validate_procedure_code,
 )
 from apps.consents.services._common import move, notify_patient, plan_link, user_actor
+from apps.core import validation
 from apps.core.exceptions import ValidationFailed
 from apps.core.transitions import lock, record_event
 from apps.messaging.services import notify
@@ -24,6 +27,11 @@ P = ProcedurePlan.Status
 MAX_LINES = 30
 MAX_FEE = Decimal("9999999.99")
 SIDES = set(ProcedureLine.Side.values)
+# How far ahead a planned surgery date may be set.
+PLANNED_DATE_HORIZON_DAYS = 730
+# The planned date may change until the theatre is booked (then the booking is the date).
+PLANNED_DATE_STATUSES = (P.DRAFT, P.PENDING_APPROVAL, P.APPROVED, P.CONSENT_PENDING, P.CONSENT_SIGNED)
+UNCHANGED = object()
 
 
 # --- the consultation a plan follows ----------------------------------------------------------
@@ -94,6 +102,19 @@ def _write_lines(plan, cleaned):
     return sum((line["estimated_fee"] for line in cleaned), Decimal("0.00"))
 
 
+def clean_planned_date(value, *, today=None):
+    """A planned surgery date: None, or a date from today (the clinic's) to
+    PLANNED_DATE_HORIZON_DAYS ahead (ValidationFailed naming planned_date otherwise)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        raise ValidationFailed({"planned_date": ["A date (YYYY-MM-DD)."]})
+    try:
+        return validation.check_upcoming_date(value, days=PLANNED_DATE_HORIZON_DAYS, noun="planned date", today=today)
+    except ValidationError as exc:
+        raise ValidationFailed({"planned_date": exc.messages})
+
+
 def _check_notes(notes):
     if len(notes) > 4000:
         raise ValidationFailed({"notes": ["At most 4000 characters."]})
@@ -103,19 +124,21 @@ def _check_notes(notes):
 # --- create and edit --------------------------------------------------------------------------
 
 @transaction.atomic
-def procedure_plan_create(*, patient, consultation, surgeon, lines, notes="", actor=None):
+def procedure_plan_create(*, patient, consultation, surgeon, lines, notes="", planned_date=None, actor=None):
     """A DRAFT plan for `patient` after `consultation`, a COMPLETED consultation visit of the
     same patient (OutOfOrder 409 otherwise: consultation_not_completed, not_a_consultation,
-    consultation_other_patient). The surgeon is an active provider. Triggers: its first event
-    row and the "create" audit entry."""
+    consultation_other_patient). The surgeon is an active provider; `planned_date`, the surgery
+    date aimed at, is optional (clean_planned_date). Triggers: its first event row and the
+    "create" audit entry."""
     consultation = lock(Visit, consultation.pk)
     ensure_completed_consultation(consultation, patient)
     if not surgeon.is_active:
         raise ValidationFailed({"surgeon": ["This provider is not active."]})
     cleaned = clean_lines(lines)
     notes = _check_notes((notes or "").strip())
+    planned_date = clean_planned_date(planned_date)
     plan = ProcedurePlan.objects.create(patient=patient, consultation=consultation, surgeon=surgeon, notes=notes,
-                                        created_by=user_actor(actor))
+                                        planned_date=planned_date, created_by=user_actor(actor))
     plan.quote_total = _write_lines(plan, cleaned)
     plan.save(update_fields=["quote_total", "updated_at"])
     record_event(plan, actor=actor, reason="Plan drafted", from_status="", audit=False)
@@ -124,14 +147,20 @@ def procedure_plan_create(*, patient, consultation, surgeon, lines, notes="", ac
 
 
 @transaction.atomic
-def procedure_plan_update(*, plan, actor=None, lines=None, notes=None, surgeon=None):
+def procedure_plan_update(*, plan, actor=None, lines=None, notes=None, surgeon=None, planned_date=UNCHANGED):
     """Change a DRAFT plan's lines, notes or surgeon (PlanFrozen 409 once it is out of DRAFT:
-    a change then needs a new version). Recomputes the quote. Triggers an event row and the
-    "update" audit entry."""
+    a change then needs a new version). Recomputes the quote. The planned surgery date alone
+    may change until the theatre is booked (procedure_plan_set_planned_date). Triggers an
+    event row and the "update" audit entry."""
+    if lines is None and notes is None and surgeon is None and planned_date is not UNCHANGED:
+        return procedure_plan_set_planned_date(plan=plan, planned_date=planned_date, actor=actor)
     plan = lock(ProcedurePlan, plan.pk)
     if plan.status != P.DRAFT:
         raise PlanFrozen(extra={"plan_id": str(plan.pk), "status": plan.status})
     fields = []
+    if planned_date is not UNCHANGED and planned_date != plan.planned_date:
+        plan.planned_date = clean_planned_date(planned_date)
+        fields.append("planned_date")
     if lines is not None:
         plan.quote_total = _write_lines(plan, clean_lines(lines))
         fields.append("quote_total")
@@ -146,6 +175,25 @@ def procedure_plan_update(*, plan, actor=None, lines=None, notes=None, surgeon=N
     if fields:
         plan.save(update_fields=[*fields, "updated_at"])
         record_event(plan, actor=actor, reason="Plan edited", data={"fields": fields})
+    return plan
+
+
+@transaction.atomic
+def procedure_plan_set_planned_date(*, plan, planned_date, actor=None):
+    """Set (or clear, with None) the surgery date a plan aims at, in any state until the theatre
+    is booked (planned_date_locked 409 after: the booking is the date). Not clinical content, so
+    an approved plan keeps its approval. A consent still unsigned is reminded before it
+    (consents_remind_unsigned); a new date is a new reminder point. Triggers an event row."""
+    plan = lock(ProcedurePlan, plan.pk)
+    if plan.status not in PLANNED_DATE_STATUSES:
+        raise OutOfOrder("The planned date can change until the theatre is booked.", code="planned_date_locked",
+                         extra={"plan_id": str(plan.pk), "plan_status": plan.status})
+    planned_date = clean_planned_date(planned_date)
+    if planned_date != plan.planned_date:
+        plan.planned_date = planned_date
+        plan.save(update_fields=["planned_date", "updated_at"])
+        record_event(plan, actor=actor, reason="Planned surgery date " + (f"set to {planned_date:%Y-%m-%d}" if planned_date else "cleared"),
+                     data={"planned_date": planned_date.isoformat() if planned_date else None})
     return plan
 
 
@@ -197,10 +245,16 @@ def _derive_checklist(plan):
             if extra["code"] in codes:
                 continue
             codes.add(extra["code"])
-            items.append(PreOpItem(plan=plan, code=extra["code"], label=extra["label"],
-                                   instructions=extra.get("instructions", ""), is_required=extra.get("required", True),
-                                   source=extra.get("source", "hook"), order=extra.get("order", 500)))
+            items.append(_hook_item(plan, extra))
     PreOpItem.objects.bulk_create(items)
+
+
+def _hook_item(plan, extra):
+    """A checklist item from an app's requirement dict (hooks.preop_requirements): already done
+    when the app says so (a deposit paid before the approval)."""
+    return PreOpItem(plan=plan, code=extra["code"], label=extra["label"], instructions=extra.get("instructions", ""),
+                     is_required=extra.get("required", True), source=extra.get("source", "hook"),
+                     order=extra.get("order", 500), done_at=extra.get("done_at"), note=(extra.get("note") or "")[:300])
 
 
 @transaction.atomic
@@ -237,7 +291,8 @@ def procedure_plan_new_version(*, plan, actor=None, reason, now=None):
         raise OutOfOrder("This plan has a surgical case: cancel the case first.", code="case_active")
     new = ProcedurePlan.objects.create(
         patient_id=plan.patient_id, consultation_id=plan.consultation_id, surgeon_id=plan.surgeon_id, notes=plan.notes,
-        version=plan.version + 1, previous_version=plan, quote_total=plan.quote_total, created_by=user_actor(actor),
+        version=plan.version + 1, previous_version=plan, quote_total=plan.quote_total, planned_date=plan.planned_date,
+        created_by=user_actor(actor),
     )
     ProcedureLine.objects.bulk_create([
         ProcedureLine(plan=new, position=line.position, code=line.code, description=line.description, site=line.site,
@@ -254,16 +309,50 @@ def procedure_plan_new_version(*, plan, actor=None, reason, now=None):
 
 # --- the pre-op checklist ---------------------------------------------------------------------
 
+PREOP_OPEN_STATUSES = (P.APPROVED, P.CONSENT_PENDING, P.CONSENT_SIGNED, P.SCHEDULED)
+# Items the clinic's catalogue (or a hook that names no source) put on the checklist: staff tick them.
+STAFF_SOURCES = ("clinic", "hook")
+
+
 @transaction.atomic
-def preop_item_complete(*, item, actor=None, note="", now=None):
+def preop_item_add(*, plan, requirement, actor=None):
+    """Add an app's requirement (a dict as hooks.preop_requirements answers) to an approved
+    plan's checklist after its approval (billing: a deposit set later). Idempotent on the
+    item's code (an existing item is returned unchanged). Refused once the case has started
+    (case_started) or when the plan is not approved and open (plan_not_approved): before the
+    approval the hook adds it. Triggers an event row on the plan."""
+    plan = lock(ProcedurePlan, plan.pk)
+    if plan.status not in PREOP_OPEN_STATUSES:
+        raise OutOfOrder("Pre-op requirements are added once the plan is approved, until the surgery.",
+                         code="plan_not_approved")
+    started = (SurgicalCase.Status.IN_PROGRESS, SurgicalCase.Status.COMPLETED)
+    if SurgicalCase.objects.filter(plan=plan, status__in=started).exists():
+        raise OutOfOrder("The surgery has started: the pre-op checklist is closed.", code="case_started")
+    existing = PreOpItem.objects.filter(plan=plan, code=requirement["code"]).first()
+    if existing is not None:
+        return existing
+    item = _hook_item(plan, requirement)
+    item.save()
+    record_event(plan, actor=actor, reason=f"Pre-op: {item.label} added",
+                 data={"preop_item": item.code, "source": item.source})
+    return item
+
+
+@transaction.atomic
+def preop_item_complete(*, item, actor=None, note="", now=None, source=None):
     """Mark a pre-op checklist item done (once; a second call changes nothing). The plan must be
-    approved and open. Triggers an event row on the plan and its audit entry."""
+    approved and open. An item an app added (source other than the clinic's) is done only by
+    that app, which passes its `source` (preop_item_managed otherwise: staff cannot tick a
+    deposit as paid). Triggers an event row on the plan and its audit entry."""
     plan = lock(ProcedurePlan, item.plan_id)
-    if plan.status not in (P.APPROVED, P.CONSENT_PENDING, P.CONSENT_SIGNED, P.SCHEDULED):
+    if plan.status not in PREOP_OPEN_STATUSES:
         raise OutOfOrder("Pre-op items are done once the plan is approved, until the surgery.", code="plan_not_approved")
     item = lock(PreOpItem, item.pk)
     if item.done_at is not None:
         return item
+    if item.source not in STAFF_SOURCES and source != item.source:
+        raise OutOfOrder(f"{item.label} is marked done by {item.source} itself, not by hand.", code="preop_item_managed",
+                         extra={"preop_item": item.code, "source": item.source})
     note = (note or "").strip()
     if len(note) > 300:
         raise ValidationFailed({"note": ["At most 300 characters."]})

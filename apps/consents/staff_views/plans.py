@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.audit.services import record, record_many
 from apps.consents import rules, selectors, services
 from apps.consents.models import ProcedurePlan
-from apps.consents.staff_forms import NoteForm, PlanCreateForm, PlanFilterForm, PlanForm, ReasonForm
+from apps.consents.staff_forms import NoteForm, PlanCreateForm, PlanFilterForm, PlanForm, PlannedDateForm, ReasonForm
 from apps.consents.staff_views._common import T, filter_problem, on_refusal, paginate, posted
 from apps.consents.workflow import plan_workflow, workflow_for_patient
 from apps.core import access
@@ -63,7 +63,8 @@ def plan_create(request, patient_id):
                form=form, name="plan")
     consultation = get_or_not_found(Visit.objects.all(), pk=form.cleaned_data["consultation"])
     plan = services.procedure_plan_create(patient=patient, consultation=consultation, surgeon=form.cleaned_data["surgeon"],
-                                          lines=form.lines(), notes=form.cleaned_data["notes"], actor=request.user)
+                                          lines=form.lines(), notes=form.cleaned_data["notes"],
+                                          planned_date=form.cleaned_data["planned_date"], actor=request.user)
     messages.success(request, "Plan drafted. Submit it for the surgeon's approval when it is ready.")
     return redirect("staff_surgery_plan", plan_id=plan.pk)
 
@@ -74,6 +75,8 @@ def _plan_forms(user, plan, bound=None):
         forms["cancel"] = ReasonForm(prefix="cancel")
     if plan.status in services.plans.NEW_VERSION_FROM and user.has_perm("consents.change_procedureplan"):
         forms["new_version"] = ReasonForm(prefix="version")
+    if plan.status in services.plans.PLANNED_DATE_STATUSES and user.has_perm("consents.change_procedureplan"):
+        forms["planned_date"] = PlannedDateForm(prefix="date", initial={"planned_date": plan.planned_date})
     forms.update(bound or {})
     return forms
 
@@ -123,7 +126,7 @@ def plan_edit(request, plan_id):
     on_refusal(request, lambda bound=None, status=400, error=None: _edit_page(request, plan, form, status=status),
                form=form, name="plan")
     services.procedure_plan_update(plan=plan, actor=request.user, lines=form.lines(), notes=form.cleaned_data["notes"],
-                                   surgeon=form.cleaned_data["surgeon"])
+                                   surgeon=form.cleaned_data["surgeon"], planned_date=form.cleaned_data["planned_date"])
     messages.success(request, "Plan saved.")
     return redirect("staff_surgery_plan", plan_id=plan.pk)
 
@@ -178,6 +181,21 @@ def plan_new_version(request, plan_id):
     new = services.procedure_plan_new_version(plan=plan, actor=request.user, reason=form.cleaned_data["reason"])
     messages.success(request, f"Version {new.version} drafted; version {plan.version} is kept, cancelled.")
     return redirect("staff_surgery_plan", plan_id=new.pk)
+
+
+@staff_required("consents.change_procedureplan")
+@require_POST
+def plan_planned_date(request, plan_id):
+    """Set or clear the planned surgery date, until the theatre is booked (planned_date_locked)."""
+    plan = selectors.access_plan(request.user, plan_id, access.CHANGE)
+    form = PlannedDateForm(request.POST, prefix="date")
+    if (answer := posted(request, form, name="planned_date", draw=lambda **kw: _plan_page(request, plan, **kw))):
+        return answer
+    plan = services.procedure_plan_set_planned_date(plan=plan, planned_date=form.cleaned_data["planned_date"],
+                                                    actor=request.user)
+    messages.success(request, f"Planned surgery date: {plan.planned_date:%a %d %b %Y}." if plan.planned_date
+                     else "Planned surgery date cleared.")
+    return redirect("staff_surgery_plan", plan_id=plan.pk)
 
 
 @staff_required("consents.change_preopitem")

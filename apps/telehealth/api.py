@@ -9,6 +9,8 @@ portal for their own sessions (the waiting-room page calls these endpoints): eve
 named by id is read through core's access layer, so another patient's is a 404. Refusals are
 409 with a stable code (waiting_room_not_open, telehealth_consent_required,
 provider_not_licensed, patient_state_required, not_admitted, invalid_transition...)."""
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -20,10 +22,11 @@ from apps.audit.services import record, record_many
 from apps.core import access
 from apps.core.exceptions import PermissionDenied
 from apps.telehealth import rules, selectors, services
-from apps.telehealth.models import TelehealthSession
+from apps.telehealth.models import Recording, TelehealthSession
 from apps.telehealth.serializers import (
     AnswersInput, DeviceCheckInput, EndInput, EntryOutput, JoinTokenOutput, QualityInput, QueueRowOutput,
-    RunningLateInput, SessionFilterInput, SessionOutput, StartInput,
+    RebookInput, RecordingFilterInput, RecordingOutput, RecordingUploadInput, RunningLateInput, SessionFilterInput, SessionOutput,
+    StartInput,
 )
 
 _ERRORS = {
@@ -201,6 +204,95 @@ class TelehealthSessionViewSet(viewsets.GenericViewSet):
         if services.participant_role(session, user) is None:
             raise PermissionDenied("Only the call's participants report its quality.", code="not_a_participant")
         return self._answer(services.session_save_quality(session=session, actor=user, metrics=data))
+
+
+    @extend_schema(summary="Rebook a session that ended with technical issues (a new visit and session), or give an "
+                           "open one to another provider's slot (licensure); through scheduling's services",
+                   request=RebookInput, responses={200: SessionOutput, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def rebook(self, request, pk=None):
+        session = self._get(pk)  # a session that is not there is a 404 before the body is read
+        data = _parse(RebookInput, request.data)
+        if not access.is_staff(request.user):
+            raise PermissionDenied("Only staff rebook or reassign a video visit.", code="staff_only")
+        moved = services.session_move_to_slot(session=session, slot_id=data["slot"], actor=request.user)
+        return self._answer(moved)
+
+    @extend_schema(summary="Start recording the call (the provider; the patient's RECORDING consent is verified)",
+                   request=None, responses={201: RecordingOutput, **_ERRORS})
+    @action(detail=True, methods=["post"], url_path="recordings")
+    def record(self, request, pk=None):
+        session = self._get(pk)
+        recording = services.recording_start(session=session, actor=_user_only(request))
+        return Response(RecordingOutput(selectors.recordings().get(pk=recording.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class RecordingAccess(BasePermission):
+    """Staff by permission, keys by scope; a signed-in patient is let through to the access
+    layer, which answers 404 for every recording (as for anything not theirs)."""
+
+    def has_permission(self, request, view):
+        actor = _actor(request)
+        if not (access.is_api_key(actor) or access.is_staff(actor)):
+            return access.patient_of(actor) is not None
+        return access.may(actor, Recording, view.access_action())
+
+
+class RecordingViewSet(viewsets.GenericViewSet):
+    """Recordings of video visits: the list and one (staff who may see recordings, integrators
+    with telehealth:read), the media (staff who may play recordings; never an API key), and the
+    upload of the built-in provider's recording by the visit's provider. Every access is
+    audited; a patient gets 404 for every recording."""
+
+    permission_classes = [RecordingAccess]
+    lookup_value_converter = "uuid"
+    filter_backends = []
+    serializer_class = RecordingOutput
+    queryset = Recording.objects.none()
+
+    def access_action(self):
+        return {"download": rules.MEDIA, "upload": access.VIEW}.get(self.action, access.VIEW)
+
+    @extend_schema(summary="Recordings of video visits, newest first", parameters=[RecordingFilterInput],
+                   responses={200: RecordingOutput(many=True), 400: _ERRORS[400]})
+    def list(self, request):
+        params = _parse(RecordingFilterInput, request.query_params)
+        rows = access.scope(_actor(request), selectors.recordings(), access.VIEW).order_by("-started_at", "id")
+        if params.get("session"):
+            rows = rows.filter(session_id=params["session"])
+        if params.get("status"):
+            rows = rows.filter(status=params["status"])
+        page = self.paginate_queryset(rows)
+        record_many("read", page, detail={"view": "api_telehealth_recordings"})
+        return self.get_paginated_response(RecordingOutput(page, many=True).data)
+
+    @extend_schema(summary="A recording", responses={200: RecordingOutput, 404: _ERRORS[404]})
+    def retrieve(self, request, pk=None):
+        recording = selectors.access_recording(_actor(request), pk)
+        record("read", recording, detail={"view": "api_telehealth_recording"})
+        return Response(RecordingOutput(recording).data)
+
+    @extend_schema(summary="Download a stored recording (staff who may play recordings)",
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **_ERRORS})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        recording = selectors.access_recording(_actor(request), pk, rules.MEDIA)
+        handle = selectors.recording_open(recording)
+        record("read", recording, detail={"view": "api_telehealth_recording_download"})
+        response = FileResponse(handle, as_attachment=True, content_type=recording.content_type,
+                                filename=f"recording-{recording.pk}.{recording.file.name.rsplit('.', 1)[-1]}")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(summary="Upload the built-in provider's recording (the visit's provider, when the call ends)",
+                   request={"multipart/form-data": RecordingUploadInput}, responses={200: RecordingOutput, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def upload(self, request, pk=None):
+        user = _user_only(request)
+        recording = selectors.access_recording(user, pk)
+        data = _parse(RecordingUploadInput, request.data)
+        recording = services.recording_store(recording=recording, actor=user, upload=data["file"])
+        return Response(RecordingOutput(selectors.recordings().get(pk=recording.pk)).data)
 
 
 class QueueView(APIView):

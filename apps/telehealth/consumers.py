@@ -13,6 +13,8 @@ WEBSOCKET_RECHECK_SECONDS).
   other participant, never back to the sender and never outside the session.
 - /ws/staff/telehealth/queue/: staff who may view sessions; told when the queue changes (ids
   and statuses only: the page refetches the queue over HTTP, where reads are audited)."""
+import asyncio
+import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -28,6 +30,8 @@ from apps.telehealth.events import QUEUE_GROUP, session_group
 from apps.telehealth.models import TelehealthSession
 from apps.telehealth.providers.builtin import read_join
 from apps.telehealth.services.rooms import identity_for
+
+logger = logging.getLogger(__name__)
 
 SIGNAL_TYPES = frozenset({"offer", "answer", "ice", "hangup", "restart", "ready"})
 MAX_SIGNAL_CHARS = 64 * 1024  # an SDP with many candidates is a few KB
@@ -72,6 +76,7 @@ class _SessionSocket(ClinicJsonConsumer):
 
 class SessionRoomConsumer(_SessionSocket):
     is_patient = False
+    patient_user = None
 
     def authorize(self, user):
         actor = socket_actor(self.scope, user)
@@ -80,6 +85,7 @@ class SessionRoomConsumer(_SessionSocket):
         except DomainError:
             return CLOSE_FORBIDDEN
         self.is_patient = session.patient.user_id == user.pk
+        self.patient_user = user if self.is_patient else None  # the actor of their leaving
         return None
 
     async def connect(self):
@@ -89,13 +95,12 @@ class SessionRoomConsumer(_SessionSocket):
     async def disconnect(self, code):
         await super().disconnect(code)
         if self.is_patient and self.access_user_id is not None:
-            await database_sync_to_async(self._left)()
+            await _leave_in_background(self._left)
 
     def _left(self):
-        user = get_user_model().objects.filter(pk=self.access_user_id).first()
         session = TelehealthSession.objects.filter(pk=self.session_id()).first()
         if session is not None and session.is_open:
-            services.waiting_room_leave(session=session, actor=user, reason="Closed the waiting room page")
+            services.waiting_room_leave(session=session, actor=self.patient_user, reason="Closed the waiting room page")
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":
@@ -105,6 +110,29 @@ class SessionRoomConsumer(_SessionSocket):
         if await self.still_allowed():
             await self.send_json({k: event.get(k) for k in ("event", "session", "status", "message", "minutes", "reason")
                                   if k in event} | {"type": "room"})
+
+
+# Leaves still being written. daphne cancels a consumer application_close_timeout (10 s) after
+# its client went, and the consumers' database calls share one thread per process: in a burst
+# of closed waiting rooms (bench/waiting_room.py: 100 at once over two daphnes) a third of the
+# leaves were still queued behind the others at 10 s and were cancelled, their entries left
+# WAITING and the staff queue never told. So a leave runs in a thread of its own (not queued
+# behind the process's other database calls), shielded from that cancellation, and held here
+# until it is written.
+_leaving = set()
+
+
+def _left_done(task):
+    _leaving.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("waiting room leave failed", exc_info=task.exception())
+
+
+async def _leave_in_background(left):
+    task = asyncio.ensure_future(database_sync_to_async(left, thread_sensitive=False)())
+    _leaving.add(task)
+    task.add_done_callback(_left_done)
+    await asyncio.shield(task)
 
 
 class SignalConsumer(_SessionSocket):

@@ -39,3 +39,13 @@ class NoVideoProvider(Conflict):
 class WebhookRejected(PermissionDenied):
     default_code = "webhook_signature_invalid"
     default_message = "The callback's signature is not valid."
+
+
+class RecordingUnsupported(Conflict):
+    default_code = "recording_unsupported"
+    default_message = "This video provider cannot record the call."
+
+
+class RecordingNotStored(Conflict):
+    default_code = "recording_not_stored"
+    default_message = "This recording has no file here to download."

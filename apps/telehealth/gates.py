@@ -112,3 +112,20 @@ def licensure_gate(session, state):
             extra={"state": state.upper(), "provider_id": str(session.provider_id),
                    "licensed_states": list(session.provider.licensed_states or [])},
         )
+
+
+def recording_consent_gate(session, *, now=None):
+    """The id of the patient's valid RECORDING consent, verified by consents (audited, so call
+    it outside the recording's transaction); ConsentRequired (409) when there is none or it
+    cannot be relied on (expired, revoked, its hash fails)."""
+    requirement = Requirement(ConsentKind.RECORDING)
+    consent = best_consent(session.patient, requirement)
+    if consent is None:
+        raise ConsentRequired("The patient has not consented to recording: this visit cannot be recorded.",
+                              extra={"problems": [{"kind": requirement.kind, "jurisdiction": "", "code": "consent_missing"}]})
+    result = consent_verify(consent=consent, purpose="telehealth_recording", now=now, raise_error=False)
+    if not result.valid:
+        raise ConsentRequired("The patient's recording consent cannot be relied on: this visit cannot be recorded.",
+                              extra={"problems": [{"kind": requirement.kind, "jurisdiction": "", "code": result.code,
+                                                   "consent_id": result.consent_id}]})
+    return consent.pk

@@ -7,8 +7,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from apps.core import access
+from apps.scheduling.models import Mode, VisitSlot
+from apps.telehealth.exceptions import RecordingNotStored
 from apps.telehealth.gates import consent_status, is_licensed
-from apps.telehealth.models import TelehealthSession, WaitingRoomEntry
+from apps.telehealth.models import Recording, TelehealthSession, WaitingRoomEntry
 
 E = WaitingRoomEntry.Status
 
@@ -55,3 +57,46 @@ def queue(*, now=None, provider=None):
         })
     out.sort(key=lambda row: row["entry"].entered_at)
     return out
+
+
+def recordings():
+    return Recording.objects.select_related("session__provider__user", "started_by")
+
+
+def access_recording(actor, recording_id, action=access.VIEW):
+    return access.get(actor, recordings(), recording_id, action)
+
+
+def recording_open(recording):
+    """The stored file of an AVAILABLE recording, opened for reading; RecordingNotStored (409)
+    for one kept at the vendor (Twilio: played from its console), not uploaded yet, or deleted."""
+    if recording.status != Recording.Status.AVAILABLE or not recording.file:
+        raise RecordingNotStored(extra={"status": recording.status, "provider": recording.video_provider})
+    return recording.file.open("rb")
+
+
+def rebook_slots(session, *, now=None, limit=20):
+    """FREE future VIRTUAL slots a session's patient could be moved to: of providers who offer
+    the visit's type and, when the patient's current state is known, are licensed there;
+    soonest first."""
+    now = now or timezone.now()
+    entry = entry_of(session) or session.entries.exclude(current_state="").order_by("-entered_at").first()
+    state = (entry.current_state if entry else "") or session.patient_state
+    rows = (VisitSlot.objects.select_related("provider__user")
+            .filter(status=VisitSlot.Status.FREE, mode=Mode.VIRTUAL, start__gt=now,
+                    provider__visit_types=session.visit.visit_type_id).order_by("start"))
+    out = []
+    for slot in rows[: limit * 5]:
+        if state and not is_licensed(slot.provider, state):
+            continue
+        out.append(slot)
+        if len(out) == limit:
+            break
+    return out
+
+
+def needs_rebooking(*, now=None, days=7):
+    """Sessions of the last `days` that ended with technical issues and were not rebooked."""
+    now = now or timezone.now()
+    return list(sessions().filter(status=TelehealthSession.Status.TECHNICAL_ISSUES, rebooked_to__isnull=True,
+                                  scheduled_start__gte=now - datetime.timedelta(days=days)).order_by("scheduled_start")[:50])

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from apps.consents.models import US_STATES
 from apps.core.validation import ApiBooleanField, QueryInput
-from apps.telehealth.models import TelehealthSession
+from apps.telehealth.models import Recording, TelehealthSession
 from apps.telehealth.selectors import entry_of
 
 
@@ -44,6 +44,8 @@ class SessionOutput(serializers.Serializer):
     recording_planned = serializers.BooleanField()
     quality = serializers.JSONField()
     end_reason = serializers.CharField()
+    rebooked_to = serializers.UUIDField(source="rebooked_to_id", allow_null=True,
+                                        help_text="After technical issues: the session it was rebooked as.")
     waiting_room = serializers.SerializerMethodField()
 
     def get_waiting_room(self, session) -> dict | None:
@@ -117,3 +119,35 @@ class QueueRowOutput(serializers.Serializer):
     alert = serializers.BooleanField()
     licensed = serializers.BooleanField(allow_null=True)
     consents = ConsentStatusOutput(many=True)
+
+
+class RecordingFilterInput(QueryInput):
+    session = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=Recording.Status.choices, required=False)
+
+
+class RecordingOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    session_id = serializers.UUIDField()
+    status = serializers.CharField()
+    video_provider = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    started_by = serializers.CharField(source="started_by.get_full_name", default="")
+    stored_at = serializers.DateTimeField(allow_null=True)
+    content_type = serializers.CharField()
+    size_bytes = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField()
+    delete_after = serializers.DateTimeField(help_text="The retention job deletes it after this.")
+    deleted_at = serializers.DateTimeField(allow_null=True)
+    downloadable = serializers.SerializerMethodField()
+
+    def get_downloadable(self, recording) -> bool:
+        return recording.status == Recording.Status.AVAILABLE and bool(recording.file)
+
+
+class RecordingUploadInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, help_text="The WebM or MP4 the provider's browser recorded.")
+
+
+class RebookInput(serializers.Serializer):
+    slot = serializers.UUIDField(help_text="A FREE, future VIRTUAL slot (another provider's, to reassign).")

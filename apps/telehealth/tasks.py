@@ -9,6 +9,7 @@ PERIODIC_TASKS = [
     Periodic(name="telehealth.waiting_room_timeouts", task="telehealth.waiting_room_timeouts", every_seconds=60),
     Periodic(name="telehealth.no_shows", task="telehealth.no_shows", every_seconds=120),
     Periodic(name="telehealth.end_left_open", task="telehealth.end_left_open", every_seconds=600),
+    Periodic(name="telehealth.recording_retention", task="telehealth.recording_retention", every_seconds=3600),
 ]
 
 
@@ -28,3 +29,9 @@ def no_shows():
 def end_left_open():
     """Sessions still open long after their end are closed."""
     return services.sessions_end_left_open()
+
+
+@shared_task(name="telehealth.recording_retention", time_limit=900, soft_time_limit=880)
+def recording_retention():
+    """Recordings past TELEHEALTH_RECORDING_RETENTION_DAYS are deleted (storage or vendor), audited."""
+    return services.recordings_delete_expired()

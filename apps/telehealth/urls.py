@@ -11,5 +11,6 @@ urlpatterns = [
     path("staff/telehealth/<uuid:session_id>/admit/", views.admit, name="staff_telehealth_admit"),
     path("staff/telehealth/<uuid:session_id>/running-late/", views.running_late, name="staff_telehealth_running_late"),
     path("staff/telehealth/<uuid:session_id>/call/", views.call, name="staff_telehealth_call"),
+    path("staff/telehealth/<uuid:session_id>/rebook/", views.rebook, name="staff_telehealth_rebook"),
     path("telehealth/webhooks/<slug:provider>/", views.webhook, name="telehealth_webhook"),
 ]

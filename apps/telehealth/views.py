@@ -6,6 +6,8 @@ Thin: a selector or a service, then render. A session that is not the patient's 
 page (core's access layer); staff pages need the second factor and the permission. The pages'
 scripts (static/telehealth/) call the telehealth API for the waiting-room steps and open the
 sockets of apps/telehealth/consumers.py. Every page that shows a session writes audit rows."""
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -13,19 +15,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
-from apps.consents.models import US_STATES
+from apps.consents.models import US_STATES, ConsentKind
+from apps.consents.services import consent_check
 from apps.core import access, pages
 from apps.core.decorators import staff_required
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.patients.decorators import patient_required
 from apps.telehealth import rules, selectors, services
-from apps.telehealth.forms import RunningLateForm
-from apps.telehealth.gates import consent_status
+from apps.telehealth.forms import RunningLateForm, SlotChoiceForm
+from apps.telehealth.gates import Requirement, best_consent, consent_status
+from apps.telehealth.models import VideoProvider
 from apps.telehealth.providers import registry
 from apps.telehealth.providers.base import WebhookRequest
+from apps.telehealth.services.rooms import browser_scripts
 from apps.telehealth.services.waiting_room import is_open_now, opens_at
 
 T = "telehealth/"
@@ -40,6 +45,8 @@ def _page_config(request, session, role):
         "room_socket": f"/ws/telehealth/{session.pk}/room/", "signal_socket": f"/ws/telehealth/{session.pk}/signal/",
         "opens_at": opens_at(session).isoformat(), "download_check": reverse("telehealth_download_check"),
         "queue_url": reverse("staff_telehealth_queue") if role == services.HOST else "",
+        "rebook_url": reverse("staff_telehealth_rebook", args=[session.pk]) if role == services.HOST else "",
+        "vendor_scripts": browser_scripts(session),
     }
 
 
@@ -80,8 +87,8 @@ def waiting_room(request, session_id):
 @patient_required
 @require_POST
 def sign_consents(request, session_id):
-    """Send the missing telehealth consents to the patient and open the first one to sign; the
-    waiting room is one tap away from there, and shows them signed when they return."""
+    """Send the missing telehealth consents to the patient and open the first one to sign, with
+    next=<this waiting room>: once signed, the patient is brought back here."""
     session = selectors.access_session(request.user, session_id, access.CHANGE)
     entry = selectors.entry_of(session)
     pages.on_error(request, lambda exc: pages.problem(request, exc, title="The consent could not be opened",
@@ -91,9 +98,11 @@ def sign_consents(request, session_id):
     if not to_sign:
         messages.success(request, "Your telehealth consents are all signed.")
         return redirect("portal_telehealth_room", session_id=session.pk)
-    request.session["telehealth_return"] = str(session.pk)
-    messages.info(request, "Sign this consent, then come back to your waiting room from Video visits.")
-    return redirect("portal_consent", consent_id=to_sign[0].pk)
+    # Consents' signing page follows a safe (same-site) ?next= after the signature: the
+    # patient lands back in this waiting room, which then shows the consent signed.
+    back = reverse("portal_telehealth_room", args=[session.pk])
+    messages.info(request, "Sign this consent; you will come back to your waiting room afterwards.")
+    return redirect(reverse("portal_consent", args=[to_sign[0].pk]) + "?" + urlencode({"next": back}))
 
 
 @require_GET
@@ -110,9 +119,10 @@ def download_check(request):
 
 def _queue_page(request, *, status=200, late_form=None, late_for=None, rows_only=False):
     rows = selectors.queue()
-    record_many("read", [row["session"] for row in rows], detail={"view": "staff_telehealth_queue"})
+    failed = selectors.needs_rebooking() if request.user.has_perm(rules.CHANGE_PERM) else []
+    record_many("read", [row["session"] for row in rows] + failed, detail={"view": "staff_telehealth_queue"})
     return render(request, T + ("_queue_rows.html" if rows_only else "staff_queue.html"), {
-        "rows": rows, "alert_minutes": settings.TELEHEALTH_WAIT_ALERT_MINUTES,
+        "rows": rows, "failed": failed, "alert_minutes": settings.TELEHEALTH_WAIT_ALERT_MINUTES,
         "late_form": late_form or RunningLateForm(), "late_for": late_for,
         "may_admit": request.user.has_perm(rules.ADMIT_PERM),
     }, status=status)
@@ -156,17 +166,67 @@ def running_late(request, session_id):
     return redirect("staff_telehealth_queue")
 
 
+def _may_record(session):
+    """Whether the provider's page offers "Record": the built-in provider serves the call (or
+    will: the first configured one in the chain, before the room exists) and the patient holds
+    a valid RECORDING consent (consents' check, nothing written). Starting still goes through
+    services.recording_start, which verifies the consent again (audited) and answers 409."""
+    code = session.video_provider or next((p.code for p in registry.chain() if p.configured()), "")
+    if code != VideoProvider.BUILTIN:
+        return False
+    consent = best_consent(session.patient, Requirement(ConsentKind.RECORDING))
+    return consent is not None and consent_check(consent).valid
+
+
+def _recording_config(session):
+    return {"start": f"/api/v1/telehealth/sessions/{session.pk}/recordings/", "upload": "/api/v1/telehealth/recordings/",
+            "max_bytes": settings.TELEHEALTH_RECORDING_MAX_MB * 1024 * 1024}
+
+
 @staff_required(rules.VIEW_PERM)
 @require_GET
 def call(request, session_id):
-    """The provider's side of the call (only the session's own provider)."""
+    """The provider's side of the call (only the session's own provider), with Record when
+    the call may be recorded (_may_record; static/telehealth/recording.js)."""
     session = selectors.access_session(request.user, session_id)
     if services.participant_role(session, request.user) != services.HOST:
         raise PermissionDenied("Only the visit's provider can join this call.", code="not_the_provider")
     record("read", session, detail={"view": "staff_telehealth_call"})
+    config = _page_config(request, session, services.HOST)
+    may_record = session.is_open and _may_record(session)
+    if may_record:
+        config["recording"] = _recording_config(session)
     return render(request, T + "staff_call.html", {
-        "session": session, "entry": selectors.entry_of(session), "config": _page_config(request, session, services.HOST),
+        "session": session, "entry": selectors.entry_of(session), "config": config, "may_record": may_record,
     })
+
+
+def _rebook_page(request, session, *, form=None, status=200):
+    slots = selectors.rebook_slots(session)
+    return render(request, T + "staff_rebook.html", {
+        "session": session, "entry": selectors.entry_of(session), "slots": slots,
+        "form": form or SlotChoiceForm(slots=slots), "failed": session.status == session.Status.TECHNICAL_ISSUES,
+    }, status=status)
+
+
+@staff_required(rules.CHANGE_PERM)
+@require_http_methods(["GET", "POST"])
+def rebook(request, session_id):
+    """After technical issues: book the patient a new video visit; before the call: give the
+    visit to another provider (one licensed where the patient is). Free video slots of
+    providers who offer the visit's type (and are licensed in the patient's state) to pick from."""
+    session = selectors.access_session(request.user, session_id, access.CHANGE)
+    record("read", session, detail={"view": "staff_telehealth_rebook"})
+    if request.method == "GET":
+        return _rebook_page(request, session)
+    form = SlotChoiceForm(request.POST, slots=selectors.rebook_slots(session))
+    if not form.is_valid():
+        return _rebook_page(request, session, form=form, status=400)
+    pages.on_error(request, lambda exc: _rebook_page(request, session, form=form, status=exc.status_code), form=form)
+    moved = services.session_move_to_slot(session=session, slot_id=form.cleaned_data["slot"], actor=request.user)
+    messages.success(request, f"{session.patient.display_name} now has a video visit on "
+                              f"{timezone.localtime(moved.scheduled_start):%a %d %b at %H:%M} with {moved.provider}.")
+    return redirect("staff_telehealth_queue")
 
 
 # --- webhooks ---------------------------------------------------------------------------------

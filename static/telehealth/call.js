@@ -2,6 +2,8 @@
 // own WebSocket (/ws/telehealth/<session>/signal/?token=...). The provider ("host") makes the
 // offer; the patient ("guest") answers. ICE restart after a network blip, mute, camera, hang up,
 // a quality indicator from getStats, and the metrics posted to the API at the end.
+// options: onRemote(stream) when the other side's media arrives, beforeEnd() (may return a
+// Promise) before the call's tracks stop, onEnd() once it has ended.
 // window.telehealthStats holds the last sample (the browser test reads it).
 (function () {
   "use strict";
@@ -56,12 +58,49 @@
     this.bindControls();
     return api(this.config.api + "join-token/").then(function (token) {
       self.token = token;
-      return stream ? stream : navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    }).then(function (media) {
-      self.stream = media;
-      self.el("local-video").srcObject = media;
-      self.makePeer();
-      self.openSignal();
+      // A vendor's room (Twilio, Zoom): its SDK runs the call (vendor_call.js), loaded now.
+      if (token.provider && token.provider !== "BUILTIN") return self.startVendor(token, stream);
+      return (stream ? Promise.resolve(stream) : navigator.mediaDevices.getUserMedia({ audio: true, video: true }))
+        .then(function (media) {
+          self.stream = media;
+          self.el("local-video").srcObject = media;
+          self.makePeer();
+          self.openSignal();
+          self.statsTimer = setInterval(function () { self.collect(); }, 2000);
+        });
+    });
+  };
+
+  // The vendor's browser SDK, only for the provider that serves this session, pinned by its
+  // Subresource Integrity hash (config.vendor_scripts, from the provider interface).
+  var loaded = {};
+  function loadScript(script) {
+    if (!loaded[script.src]) {
+      loaded[script.src] = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = script.src;
+        tag.integrity = script.integrity;
+        tag.crossOrigin = "anonymous";
+        tag.onload = resolve;
+        tag.onerror = function () { delete loaded[script.src]; reject(new Error("The video service could not be loaded. Check your connection and try again.")); };
+        document.head.appendChild(tag);
+      });
+    }
+    return loaded[script.src];
+  }
+
+  Call.prototype.startVendor = function (token, stream) {
+    var self = this;
+    var vendors = window.TelehealthVendors || {};
+    var script = (this.config.vendor_scripts || {})[token.provider];
+    if (!vendors[token.provider]) return Promise.reject(new Error("This page cannot join a " + token.provider + " call."));
+    if (!script || !script.src || !script.integrity) {
+      return Promise.reject(new Error((script && script.error) || "The video service is not configured for browsers."));
+    }
+    // The vendor opens the camera and microphone itself: release the device check's stream.
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    return loadScript(script).then(function () { return vendors[token.provider](self, token); }).then(function (adapter) {
+      self.adapter = adapter;
       self.statsTimer = setInterval(function () { self.collect(); }, 2000);
     });
   };
@@ -74,6 +113,7 @@
     pc.ontrack = function (event) {
       var video = self.el("remote-video");
       if (video.srcObject !== event.streams[0]) video.srcObject = event.streams[0];
+      if (self.options.onRemote) self.options.onRemote(event.streams[0]);
       if (!self.startedAt) self.startedAt = Date.now();
       self.status("Connected.");
     };
@@ -155,11 +195,11 @@
     }
   };
 
-  Call.prototype.collect = function () {
-    var self = this;
+  Call.prototype.rawStats = function () {
+    if (this.adapter) return this.adapter.stats();
     if (!this.pc) return Promise.resolve(null);
     return this.pc.getStats().then(function (report) {
-      var now = { bytesReceived: 0, bytesSent: 0, packetsLost: 0, packetsReceived: 0, framesDecoded: 0, rtt: null, jitter: null, at: Date.now() };
+      var now = { bytesReceived: 0, bytesSent: 0, packetsLost: 0, packetsReceived: 0, framesDecoded: 0, rtt: null, jitter: null };
       report.forEach(function (s) {
         if (s.type === "inbound-rtp") {
           now.bytesReceived += s.bytesReceived || 0; now.packetsLost += s.packetsLost || 0;
@@ -171,6 +211,15 @@
           now.rtt = s.currentRoundTripTime * 1000;
         }
       });
+      return now;
+    });
+  };
+
+  Call.prototype.collect = function () {
+    var self = this;
+    return this.rawStats().then(function (now) {
+      if (!now) return null;
+      now.at = Date.now();
       var prev = self.sample;
       now.kbps = prev ? Math.max(0, (now.bytesReceived - prev.bytesReceived) * 8 / Math.max(1, now.at - prev.at)) : 0;
       var total = now.packetsLost + now.packetsReceived;
@@ -186,7 +235,8 @@
     var pill = this.el("quality");
     if (!pill) return;
     var label = "Good", cls = "pill pill-ok";
-    if (!s.bytesReceived) { label = "Connecting…"; cls = "pill"; }
+    if (s.label) { label = s.label; cls = s.labelClass || cls; }
+    else if (!s.bytesReceived) { label = "Connecting…"; cls = "pill"; }
     else if (s.lossPct > 5 || (s.rtt && s.rtt > 400)) { label = "Poor connection"; cls = "pill pill-warn"; }
     else if (s.lossPct > 1 || (s.rtt && s.rtt > 200)) { label = "Fair connection"; cls = "pill pill-wait"; }
     pill.textContent = label; pill.className = cls;
@@ -198,12 +248,14 @@
     var mute = this.el("mute"), camera = this.el("camera"), hangup = this.el("hangup");
     mute.addEventListener("click", function () {
       var on = mute.getAttribute("aria-pressed") !== "true";
-      self.stream.getAudioTracks().forEach(function (t) { t.enabled = !on; });
+      if (self.adapter) self.adapter.mute(on);
+      else self.stream.getAudioTracks().forEach(function (t) { t.enabled = !on; });
       mute.setAttribute("aria-pressed", String(on)); mute.textContent = on ? "Unmute" : "Mute";
     });
     camera.addEventListener("click", function () {
       var off = camera.getAttribute("aria-pressed") !== "true";
-      self.stream.getVideoTracks().forEach(function (t) { t.enabled = !off; });
+      if (self.adapter) self.adapter.camera(off);
+      else self.stream.getVideoTracks().forEach(function (t) { t.enabled = !off; });
       camera.setAttribute("aria-pressed", String(off)); camera.textContent = off ? "Camera on" : "Camera off";
     });
     hangup.addEventListener("click", function () { self.hangup(); });
@@ -229,12 +281,15 @@
     if (this.ended) return Promise.resolve();
     this.ended = true;
     clearInterval(this.statsTimer);
-    return this.collect().catch(function () {}).then(function () {
+    // options.beforeEnd (the provider's recording): runs while the tracks are still live.
+    var before = this.options.beforeEnd ? Promise.resolve().then(this.options.beforeEnd).catch(function () {}) : Promise.resolve();
+    return before.then(function () { return self.collect(); }).catch(function () {}).then(function () {
       return api(self.config.api + "quality/", self.metrics()).catch(function () {});
     }).then(function () {
       // The provider's side ends the session (and the visit), whoever hung up.
       if (self.role === "host") return api(self.config.api + "end/", {}).catch(function () {});
     }).then(function () {
+      if (self.adapter) self.adapter.leave();
       if (self.pc) self.pc.close();
       if (self.stream) self.stream.getTracks().forEach(function (t) { t.stop(); });
       if (self.ws) self.ws.close();

@@ -29,10 +29,8 @@ ZOOM = {"ZOOM_SDK_KEY": "zoom-sdk-key", "ZOOM_SDK_SECRET": "zoom-sdk-secret-0123
 
 
 @pytest.fixture(autouse=True)
-def _clean_registry():
-    registry.reset()
-    yield
-    registry.reset()
+def _clean_registry(clean_registry):
+    pass
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """The telehealth pages: the patient's video visits and waiting room, sending the missing
 consent, the staff queue (admit, running late, refusals shown with their status), the
 provider's call page; each for the owner, another patient, staff roles and anonymous."""
+from urllib.parse import quote
+
 import pytest
 
+from apps.consents.models import ConsentForm
 from apps.telehealth.models import WaitingRoomEntry
 from tests.telehealth.factories import session_for, sign_consent, telehealth_template, waiting
 
@@ -40,7 +43,10 @@ def test_before_it_opens_the_page_says_when(client_for, patient):
 def test_sign_consents_sends_the_consent_and_opens_it(client_for, patient, session):
     telehealth_template()
     response = client_for(patient.user).post(f"/portal/telehealth/{session.pk}/consents/")
-    assert response.status_code == 302 and response["Location"].startswith("/portal/consents/")
+    consent = ConsentForm.objects.get(patient=patient, kind="TELEHEALTH_GENERAL")
+    back = quote(f"/portal/telehealth/{session.pk}/", safe="")
+    assert response.status_code == 302
+    assert response["Location"] == f"/portal/consents/{consent.pk}/?next={back}"
 
 
 def test_once_signed_the_page_shows_it(client_for, patient, session):

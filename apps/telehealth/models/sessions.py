@@ -81,6 +81,9 @@ class TelehealthSession(models.Model):
     # rtt_ms, packet_loss_pct, bitrate_kbps, bytes_received...
     quality = models.JSONField(default=dict, blank=True)
     end_reason = models.CharField(max_length=200, blank=True)
+    # After TECHNICAL_ISSUES: the session of the visit it was rebooked as (services/rebooking.py).
+    rebooked_to = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rebooked_from",
+                                       editable=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,6 +4,7 @@ A provider creates and ends rooms, signs a participant's token, reports a room's
 verifies its own webhooks and says what it can do. Nothing above this package knows a vendor:
 services ask `registry.chain()` for the configured providers in order and take the first that
 creates the room (apps/telehealth/services/rooms.py)."""
+import abc
 from dataclasses import dataclass, field
 
 
@@ -64,7 +65,7 @@ class WebhookRequest:
 ROOM_OPEN, ROOM_ENDED, ROOM_UNKNOWN = "open", "ended", "unknown"
 
 
-class VideoProvider:
+class VideoProvider(abc.ABC):
     code = ""  # VideoProvider choice (BUILTIN, TWILIO, ZOOM)
     name = ""  # the settings name (builtin, twilio, zoom)
     capabilities = Capabilities(recording=False, screen_share=False, max_participants=2)
@@ -73,19 +74,44 @@ class VideoProvider:
         """Whether its credentials are set (an unconfigured provider is skipped)."""
         return True
 
+    @abc.abstractmethod
     def create_room(self, *, name):
-        raise NotImplementedError
+        """The Room named `name`, created at the vendor if it keeps rooms; ProviderError otherwise."""
 
+    @abc.abstractmethod
     def end_room(self, *, room):
-        raise NotImplementedError
+        """Close the room at the vendor (nothing to do for one that keeps none)."""
 
+    @abc.abstractmethod
     def room_status(self, *, room):
-        raise NotImplementedError
+        """ROOM_OPEN, ROOM_ENDED or ROOM_UNKNOWN."""
 
+    @abc.abstractmethod
     def participant_token(self, *, room, identity, role, ttl):
-        """role: "host" (the clinician) or "guest" (the patient)."""
-        raise NotImplementedError
+        """A JoinToken; role: "host" (the clinician) or "guest" (the patient)."""
 
+    @abc.abstractmethod
     def verify_webhook(self, request):
         """The WebhookCall of a genuine callback; WebhookRejected otherwise."""
-        raise NotImplementedError
+
+    def browser_script(self):
+        """The vendor's browser SDK the call page must load for this provider's rooms, as
+        {"src", "integrity"} (Subresource Integrity, sha384), or None when the app's own
+        script is enough (the built-in provider). The page loads it only when this provider
+        serves the session."""
+        return None
+
+    # Recordings. Only a provider whose capabilities say `recording` is asked; the defaults
+    # answer for one that cannot record.
+
+    def start_recording(self, *, room):
+        """Start recording the room. Returns the vendor's id of the recording, or "" when the
+        browser records and uploads (the built-in provider). ProviderError when it cannot."""
+        raise ProviderError(f"{self.code or 'This provider'} does not record calls.")
+
+    def delete_recording(self, *, room_sid, vendor_sid, file):
+        """Delete a recording wherever this provider keeps it: the uploaded `file` (a FieldFile,
+        possibly empty) and/or the vendor's copy named by `vendor_sid`. Deleting what is already
+        gone is not an error (the retention job may run twice)."""
+        if file:
+            file.delete(save=False)

@@ -5,9 +5,12 @@ verified with X-Twilio-Signature (RequestValidator over the full URL and the for
 Credentials: TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET (tokens and REST),
 TWILIO_AUTH_TOKEN (callback signatures)."""
 import hashlib
+import json
 import time
+import urllib.parse
 
 from django.conf import settings
+from django.templatetags.static import static
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VideoGrant
 from twilio.request_validator import RequestValidator
@@ -19,6 +22,11 @@ from apps.telehealth.providers.base import (
 )
 
 API = "https://video.twilio.com/v1/Rooms"
+# twilio-video.js from the npm registry (BSD-3-Clause, static/telehealth/vendor/), served by the
+# app with its SRI hash; tests/telehealth/test_providers.py checks the hash against the file.
+BROWSER_SDK = "telehealth/vendor/twilio-video-2.36.0.min.js"
+BROWSER_SDK_INTEGRITY = "sha384-f3mQhBhEoKg0Ty5CZ+qdseXuM9MGXFwvU7asd//toOVnD30aE3judMaanYO8TC0e"
+RECORDINGS_API = "https://video.twilio.com/v1/Recordings"
 
 
 class TwilioVideoProvider(VideoProvider):
@@ -36,12 +44,14 @@ class TwilioVideoProvider(VideoProvider):
     def configured(self):
         return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_API_KEY_SID and settings.TWILIO_API_KEY_SECRET)
 
-    def _call(self, method, url, data=None):
+    def _call(self, method, url, data=None, *, missing_ok=False):
         try:
             status, body = self.http_client(method, url, data=data,
                                             auth=(settings.TWILIO_API_KEY_SID, settings.TWILIO_API_KEY_SECRET))
         except OSError as exc:
             raise ProviderError(f"Twilio Video unreachable: {type(exc).__name__}") from exc
+        if missing_ok and status == 404:
+            return {}
         if status >= 400:
             raise ProviderError(f"Twilio Video answered {status}: {body.get('code', '')} {body.get('message', '')}".strip())
         return body
@@ -61,6 +71,30 @@ class TwilioVideoProvider(VideoProvider):
     def room_status(self, *, room):
         status = self._call("GET", f"{API}/{room.sid or room.name}").get("status")
         return {"in-progress": ROOM_OPEN, "completed": ROOM_ENDED, "failed": ROOM_ENDED}.get(status, ROOM_UNKNOWN)
+
+    def browser_script(self):
+        return {"src": static(BROWSER_SDK), "integrity": BROWSER_SDK_INTEGRITY}
+
+    def start_recording(self, *, room):
+        """Twilio's recording rules: record every track of the room from now on. The room's sid
+        groups its recordings at Twilio (GroupingSid), which is what the retention job deletes."""
+        if not room.sid:
+            raise ProviderError("Twilio Video has no room sid to record.")
+        self._call("POST", f"{API}/{room.sid}/RecordingRules", {"Rules": json.dumps([{"type": "include", "all": True}])})
+        return room.sid
+
+    def delete_recording(self, *, room_sid, vendor_sid, file):
+        """Every track recording of the room (GroupingSid), deleted at Twilio; one already
+        gone (404) is fine."""
+        super().delete_recording(room_sid=room_sid, vendor_sid=vendor_sid, file=file)
+        grouping = vendor_sid or room_sid
+        if not grouping:
+            return
+        listing = self._call("GET", f"{RECORDINGS_API}?{urllib.parse.urlencode({'GroupingSid': grouping})}", missing_ok=True)
+        for item in listing.get("recordings") or []:
+            sid = item.get("sid") if isinstance(item, dict) else None
+            if sid:
+                self._call("DELETE", f"{RECORDINGS_API}/{sid}", missing_ok=True)
 
     def participant_token(self, *, room, identity, role, ttl):
         token = AccessToken(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_API_KEY_SID, settings.TWILIO_API_KEY_SECRET,

@@ -27,13 +27,25 @@ def _hmac_hex(secret, message):
 class ZoomVideoProvider(VideoProvider):
     code = "ZOOM"
     name = "zoom"
-    capabilities = Capabilities(recording=True, screen_share=True, max_participants=1000)
+    # Cloud recording of a Video SDK session is started and deleted through Zoom's REST API with
+    # OAuth, which this provider does not hold: it says it cannot record, and recording_start
+    # refuses (409 recording_unsupported) rather than record where the retention job cannot delete.
+    capabilities = Capabilities(recording=False, screen_share=True, max_participants=1000)
 
     def __init__(self, *, clock=time.time):
         self.clock = clock
 
     def configured(self):
         return bool(settings.ZOOM_SDK_KEY and settings.ZOOM_SDK_SECRET)
+
+    def browser_script(self):
+        """Zoom's Video SDK for the browser is licensed under Zoom's terms, so the app does not
+        ship it: the operator serves the copy they are licensed for (or Zoom's CDN file) at
+        TELEHEALTH_ZOOM_SDK_JS_URL, pinned by TELEHEALTH_ZOOM_SDK_JS_INTEGRITY. Without both the
+        page says the Zoom browser side is not configured instead of loading an unpinned script."""
+        if not (settings.TELEHEALTH_ZOOM_SDK_JS_URL and settings.TELEHEALTH_ZOOM_SDK_JS_INTEGRITY):
+            return {"src": "", "integrity": "", "error": "The Zoom Video SDK for browsers is not configured."}
+        return {"src": settings.TELEHEALTH_ZOOM_SDK_JS_URL, "integrity": settings.TELEHEALTH_ZOOM_SDK_JS_INTEGRITY}
 
     def create_room(self, *, name):
         return Room(provider=self.code, name=name)

@@ -39,24 +39,37 @@ def _create_with_fallback(name):
     raise NoVideoProvider(extra={"tried": failures})
 
 
+def room_create(session):
+    """(Room, [failures]) for the session's room from the first provider that creates it: the
+    vendor call, made outside any transaction. Store it with room_store()."""
+    return _create_with_fallback(session.room_name)
+
+
+def room_store(session, room, failures):
+    """Store a room made by room_create() on `session`, locked by the caller inside its
+    transaction, unless it has one already (another request created it meanwhile: theirs is
+    kept). Triggers: a "room created" event row naming the provider that served it and the ones
+    that failed (staff see both)."""
+    if session.video_provider:
+        return session
+    session.video_provider, session.room_sid = room.provider, room.sid
+    session.provider_fallbacks, session.room_created_at = failures, timezone.now()
+    session.save(update_fields=["video_provider", "room_sid", "provider_fallbacks", "room_created_at", "updated_at"])
+    record_event(session, reason=f"Room created by {session.get_video_provider_display()}", actor_label="system",
+                 data={"provider": room.provider, "fallbacks": failures})
+    return session
+
+
 def session_ensure_room(*, session):
-    """The session's room, created now if it has none. Triggers: a "room created" event row
-    naming the provider that served it and the ones that failed (staff see both)."""
+    """The session's room, created now if it has none (room_create, then room_store in a
+    transaction of its own)."""
     if session.video_provider:
         return session
     if not session.is_open:
         raise SessionClosed()
-    room, failures = _create_with_fallback(session.room_name)
+    room, failures = room_create(session)
     with transaction.atomic():
-        session = lock(TelehealthSession, session.pk)
-        if session.video_provider:  # another request created it meanwhile: keep theirs
-            return session
-        session.video_provider, session.room_sid = room.provider, room.sid
-        session.provider_fallbacks, session.room_created_at = failures, timezone.now()
-        session.save(update_fields=["video_provider", "room_sid", "provider_fallbacks", "room_created_at", "updated_at"])
-        record_event(session, reason=f"Room created by {session.get_video_provider_display()}", actor_label="system",
-                     data={"provider": room.provider, "fallbacks": failures})
-    return session
+        return room_store(lock(TelehealthSession, session.pk), room, failures)
 
 
 def room_end_quietly(session):
@@ -85,3 +98,15 @@ def join_token(*, session, user, role):
     provider = registry.for_code(session.video_provider)
     return provider.participant_token(room=room_of(session), identity=identity_for(user), role=role,
                                       ttl=settings.TELEHEALTH_TOKEN_TTL_SECONDS)
+
+
+def browser_scripts(session):
+    """{provider code: {"src", "integrity"[, "error"]}} of the vendor SDKs the call page may
+    need: the serving provider's once the room exists, else those of the configured providers
+    that could serve it (fallback). The page's script loads only the one its join token names;
+    the built-in provider needs none."""
+    if session.video_provider:
+        candidates = [registry.for_code(session.video_provider)]
+    else:
+        candidates = [p for p in registry.chain() if p.configured()]
+    return {p.code: script for p in candidates if (script := p.browser_script()) is not None}

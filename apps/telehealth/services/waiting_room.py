@@ -21,7 +21,7 @@ from apps.telehealth import events
 from apps.telehealth.exceptions import ConsentRequired, NotYetOpen, SessionClosed
 from apps.telehealth.gates import consent_gate, consent_status, licensure_gate, requirements, template_for
 from apps.telehealth.models import PLACE_OF_SERVICE_AT_HOME, PLACE_OF_SERVICE_OTHER, TelehealthSession, WaitingRoomEntry
-from apps.telehealth.services.rooms import session_ensure_room
+from apps.telehealth.services.rooms import room_create, room_store
 
 S = TelehealthSession.Status
 E = WaitingRoomEntry.Status
@@ -55,18 +55,22 @@ def waiting_room_enter(*, session, actor, now=None):
     """The patient arrives: a WAITING entry (the same one when they are already waiting or
     admitted: a reload or a second tab), and the session SCHEDULED -> WAITING. Refuses before
     the room opens (409 waiting_room_not_open, with opens_at) and after the session closed.
-    Creates the video room first (providers in order, with fallback). Tells the staff queue."""
+    Creates the video room first (providers in order, with fallback), outside the transaction,
+    and stores it in the entry's own transaction (one of its own cost a first entry 3 more
+    statements and a second commit before the staff queue was told: bench/waiting_room.py)."""
     now = now or timezone.now()
     if not session.is_open:
         raise SessionClosed()
     if now < opens_at(session):
         raise NotYetOpen(extra={"opens_at": opens_at(session).isoformat()})
-    session = session_ensure_room(session=session)
+    room = None if session.video_provider else room_create(session)
     try:
         with transaction.atomic():
             session = lock(TelehealthSession, session.pk)
             if not session.is_open:
                 raise SessionClosed()
+            if room is not None:
+                session = room_store(session, *room)
             entry = active_entry(session, for_update=True)
             if entry is not None:
                 return entry

@@ -1,6 +1,8 @@
 """The billing API (/api/v1/): the fee schedule (read), charges (list, retrieve, approve,
 adjust, void), invoices (list, retrieve, draft from charges, issue, void), payments (create
-with an Idempotency-Key, list, retrieve, refund) and a patient's balance.
+with an Idempotency-Key, list, retrieve, refund), a patient's balance, payers, coverages
+(insurance cards: list, retrieve, add, change, remove), eligibility checks (create: an X12 270
+through the clearinghouse, 24-hour cache unless `force`; list, retrieve) and estimates.
 
 Thin: parse with apps/billing/serializers.py, call a selector or a service, render. Access:
 integrators need billing:read / billing:write on their key; staff a verified second factor and
@@ -18,8 +20,10 @@ from rest_framework.views import APIView
 
 from apps.audit.services import record, record_many
 from apps.billing import rules, selectors, services
-from apps.billing.models import Charge, Invoice, Payment, PaymentRequest, ServiceCode
+from apps.billing.models import Charge, Coverage, EligibilityCheck, Invoice, Payer, Payment, PaymentRequest, ServiceCode
 from apps.billing.serializers import (
+    CoverageCreateInput, CoverageFilterInput, CoverageInput, CoverageOutput, EligibilityCheckInput, EligibilityCheckOutput,
+    EligibilityFilterInput, EstimateInput, EstimateOutput, PayerOutput,
     BalanceOutput, ChargeAdjustInput, ChargeFilterInput, ChargeOutput, InvoiceCreateInput, InvoiceDetailOutput,
     InvoiceFilterInput, InvoiceIssueInput, InvoiceOutput, PaymentCreateInput, PaymentFilterInput, PaymentOutput,
     ChargeReasonInput, RefundInput, RefundOutput, ServiceCodeOutput,
@@ -284,3 +288,127 @@ class PatientBalanceView(APIView):
         balance = selectors.access_balance(request.user, patient)
         record("read", patient, detail={"view": "api_balance"})
         return Response(BalanceOutput({"patient": patient.pk, "balance": balance}).data)
+
+
+class PayerViewSet(_BillingViewSet):
+    """The payers a coverage can name (no patient data)."""
+
+    scopes = {"read": READ}
+    perms = {"read": "billing.view_payer"}
+    serializer_class = PayerOutput
+    queryset = Payer.objects.none()
+
+    @extend_schema(summary="Payers accepted by the clinic", parameters=[OpenApiParameter("page_size", int)],
+                   responses={200: PayerOutput(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(Payer.objects.filter(is_active=True).order_by("name"))
+        return self.get_paginated_response(PayerOutput(page, many=True).data)
+
+
+class CoverageViewSet(_BillingViewSet):
+    """Patients' insurance coverages (cards): payer, member id, group, subscriber, priority, dates."""
+
+    scopes = {"read": READ, "write": WRITE, "create": WRITE}
+    perms = {"read": "billing.view_coverage", "write": "billing.change_coverage", "create": "billing.add_coverage"}
+    action_kinds = {"create": "create"}
+    serializer_class = CoverageOutput
+    queryset = Coverage.objects.none()
+
+    def _get(self, pk):
+        return access.get(self.request.user, Coverage.objects.select_related("payer", "patient"), pk, self.access_action())
+
+    @extend_schema(summary="Active coverages", parameters=[CoverageFilterInput, OpenApiParameter("page_size", int)],
+                   responses={200: CoverageOutput(many=True), 400: _ERRORS[400]})
+    def list(self, request):
+        params = _parse(CoverageFilterInput, request.query_params)
+        qs = self.visible(Coverage.objects.filter(is_active=True).select_related("payer").order_by("patient_id", "priority"))
+        if params.get("patient"):
+            qs = qs.filter(patient_id=params["patient"])
+        return self.page(qs, CoverageOutput, "api_coverage_list")
+
+    @extend_schema(summary="A coverage", responses={200: CoverageOutput, 404: _ERRORS[404]})
+    def retrieve(self, request, pk=None):
+        coverage = self._get(pk)
+        record("read", coverage)
+        return Response(CoverageOutput(coverage).data)
+
+    @extend_schema(summary="Add a patient's insurance card", request=CoverageCreateInput,
+                   responses={201: CoverageOutput, 400: _ERRORS[400], 404: _ERRORS[404]})
+    def create(self, request):
+        data = dict(_parse(CoverageCreateInput, request.data))
+        patient = data.pop("patient")
+        coverage = services.coverage_add(patient=patient, actor=_actor(request), **data)
+        return Response(CoverageOutput(coverage).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a card's details", request=CoverageInput,
+                   responses={200: CoverageOutput, 400: _ERRORS[400], 404: _ERRORS[404]})
+    def partial_update(self, request, pk=None):
+        coverage = self._get(pk)
+        serializer = CoverageInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        coverage = services.coverage_update(coverage=coverage, actor=_actor(request), **serializer.validated_data)
+        return Response(CoverageOutput(coverage).data)
+
+    @extend_schema(summary="Remove a card (kept, inactive, for past checks)", responses={204: None, 404: _ERRORS[404]})
+    def destroy(self, request, pk=None):
+        services.coverage_remove(coverage=self._get(pk), actor=_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EligibilityCheckViewSet(_BillingViewSet):
+    """Eligibility checks: an X12 270 through the clearinghouse and the 271 read."""
+
+    scopes = {"read": READ, "write": WRITE}
+    perms = {"read": "billing.view_eligibilitycheck", "write": "billing.add_eligibilitycheck"}
+    serializer_class = EligibilityCheckOutput
+    queryset = EligibilityCheck.objects.none()
+
+    @extend_schema(summary="Eligibility checks, newest first", parameters=[EligibilityFilterInput, OpenApiParameter("page_size", int)],
+                   responses={200: EligibilityCheckOutput(many=True), 400: _ERRORS[400]})
+    def list(self, request):
+        params = _parse(EligibilityFilterInput, request.query_params)
+        qs = self.visible(EligibilityCheck.objects.order_by("-requested_at"))
+        for name in ("patient", "coverage"):
+            if params.get(name):
+                qs = qs.filter(**{f"{name}_id": params[name]})
+        return self.page(qs, EligibilityCheckOutput, "api_eligibility_list")
+
+    @extend_schema(summary="An eligibility check", responses={200: EligibilityCheckOutput, 404: _ERRORS[404]})
+    def retrieve(self, request, pk=None):
+        check = access.get(request.user, EligibilityCheck, pk)
+        record("read", check)
+        return Response(EligibilityCheckOutput(check).data)
+
+    @extend_schema(
+        summary="Check a coverage's eligibility (24-hour cache unless force)",
+        description="Answers 201 with the check. `status` COMPLETE has `outcome` ACTIVE, INACTIVE, REJECTED (the "
+                    "payer's reason in `message`) or UNKNOWN and the benefits in `result`; FAILED means the "
+                    "clearinghouse could not be reached or its 271 could not be read (`message` says which) and "
+                    "nothing is kept as a result. A check younger than 24 hours is returned with 200.",
+        request=EligibilityCheckInput, responses={200: EligibilityCheckOutput, 201: EligibilityCheckOutput, **_ERRORS})
+    def create(self, request):
+        data = _parse(EligibilityCheckInput, request.data)
+        coverage = access.get(request.user, Coverage.objects.select_related("payer", "patient"), data["coverage"], rules.CHECK)
+        before = services.cached_check(coverage, data["service_type"]) if not data["force"] else None
+        check = services.eligibility_check(coverage=coverage, actor=_actor(request), service_type=data["service_type"],
+                                           service_date=data.get("service_date"), force=data["force"])
+        fresh = before is None or check.pk != before.pk
+        return Response(EligibilityCheckOutput(check).data, status=status.HTTP_201_CREATED if fresh else status.HTTP_200_OK)
+
+
+class EstimateView(APIView):
+    """What a patient will likely owe for a visit type on a day (fee schedule + eligibility)."""
+
+    permission_classes = [ClinicAccess]
+    scopes = {"read": READ, "write": WRITE}
+    perms = {"read": "billing.view_coverage", "write": "billing.add_eligibilitycheck"}
+
+    @extend_schema(summary="Estimate a visit's patient responsibility", request=EstimateInput,
+                   responses={200: EstimateOutput, 400: _ERRORS[400], 404: _ERRORS[404]})
+    def post(self, request):
+        data = _parse(EstimateInput, request.data)
+        access.scope(request.user, Coverage.objects.filter(patient=data["patient"]), rules.CHECK)
+        estimate = services.estimate_visit(patient=data["patient"], visit_type=data["visit_type"], on_date=data["date"],
+                                           actor=_actor(request))
+        record("read", data["patient"], detail={"view": "api_estimate"})
+        return Response(EstimateOutput(estimate).data)

@@ -1,15 +1,17 @@
 """The billing app's demo records: a realistic fee schedule (2026 office visits, telehealth,
 labs, the consents demo's procedures and implants), the demo visit types' codes, and for the
 demo patient (patient@clinic.test) a completed visit's charges approved, invoiced and issued,
-to pay at /portal/billing/ with the test card 4242 4242 4242 4242."""
+to pay at /portal/billing/ with the test card 4242 4242 4242 4242; the demo payers and the demo
+patient's insurance card, checked once through the clearinghouse simulator."""
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.billing import services
-from apps.billing.models import Charge, Invoice, ServiceCode, VisitTypeCode
+from apps.billing.models import Charge, Coverage, EligibilityCheck, Invoice, Payer, ServiceCode, VisitTypeCode
 from apps.core import demo
 from apps.patients.models import Patient
 from apps.scheduling.models import Location, Provider, Visit, VisitType
@@ -36,6 +38,9 @@ FEES = [
     ("47562", "CPT", "Laparoscopic cholecystectomy", "2400.00", ["RT", "LT", "50"]),
     ("49505", "CPT", "Inguinal hernia repair, age 5 or over", "1650.00", ["RT", "LT", "50"]),
     ("29881", "CPT", "Knee arthroscopy with meniscectomy", "2100.00", ["RT", "LT"]),
+    ("15823", "CPT", "Blepharoplasty, upper eyelid, with excessive skin", "3800.00", ["50", "RT", "LT"]),
+    ("67900", "CPT", "Repair of brow ptosis", "2450.00", ["50", "RT", "LT"]),
+    ("L8699", "HCPCS", "Prosthetic implant, not otherwise specified", "180.00", []),
     ("C1713", "HCPCS", "Anchor/screw for opposing bone-to-bone or soft tissue-to-bone", "310.00", []),
     ("C1781", "HCPCS", "Mesh (implantable)", "420.00", []),
     ("J1100", "HCPCS", "Injection, dexamethasone sodium phosphate, 1 mg", "4.50", []),
@@ -44,8 +49,10 @@ VISIT_TYPE_CODES = {"Follow-up visit": ["99213"], "New patient visit": ["99203"]
                     "Surgical consultation": ["99243"]}
 
 
-@demo.contribute(order=80)
-def seed_billing():
+@demo.contribute(order=45)
+def seed_fee_schedule():
+    """The fee schedule and the visit types' codes, before the demo's visits complete
+    (scheduling, consents: their charges are priced from it)."""
     lines = []
     for code, system, description, price, modifiers in FEES:
         ServiceCode.objects.get_or_create(code=code, effective_from=datetime.date(2026, 1, 1), defaults={
@@ -57,7 +64,45 @@ def seed_billing():
             continue
         for position, code in enumerate(codes, start=1):
             VisitTypeCode.objects.get_or_create(visit_type=visit_type, code=code, defaults={"position": position})
+    return lines
+
+
+@demo.contribute(order=80)
+def seed_billing():
+    lines = []
     lines.extend(_demo_invoice())
+    lines.extend(_demo_insurance())
+    return lines
+
+
+# Real payers' clearinghouse ids. The simulator answers by member id (apps/billing/clearinghouse/simulator.py).
+PAYERS = [("Aetna", "60054"), ("UnitedHealthcare", "87726"), ("Cigna", "62308"), ("Humana", "61101"),
+          ("Blue Cross Blue Shield of Texas", "84980")]
+DEMO_MEMBER_ID = "W123456789"
+
+
+def _demo_insurance():
+    """The demo payers, and for the demo patient an Aetna PPO card (primary, self) checked once
+    through the clearinghouse simulator: the portal's insurance page and the booking estimate
+    show its copay ($25), deductible ($650 of $1500 left) and 20% coinsurance."""
+    for name, payer_id in PAYERS:
+        Payer.objects.get_or_create(payer_id=payer_id, defaults={"name": name})
+    lines = [f"billing: {len(PAYERS)} payers"]
+    patient = Patient.objects.filter(user__email=DEMO_PATIENT).first()
+    biller = User.objects.filter(email=BILLER).first()
+    if patient is None:
+        return [*lines, "billing: no demo patient, no demo coverage"]
+    coverage = Coverage.objects.filter(patient=patient, is_active=True, priority=Coverage.Priority.PRIMARY).first()
+    if coverage is None:
+        coverage = services.coverage_add(patient=patient, actor=biller, payer=Payer.objects.get(payer_id="60054"),
+                                         member_id=DEMO_MEMBER_ID, group_number="GRP-100482", priority=Coverage.Priority.PRIMARY,
+                                         relationship=Coverage.Relationship.SELF,
+                                         effective_from=datetime.date(timezone.now().year, 1, 1))
+        lines.append(f"billing: {DEMO_PATIENT} has an Aetna card, member {DEMO_MEMBER_ID}")
+    # Only the built-in simulator is asked at seed time (a real clearinghouse is never called by the demo).
+    if settings.BILLING_CLEARINGHOUSE == "simulator" and not EligibilityCheck.objects.filter(coverage=coverage).exists():
+        check = services.eligibility_check(coverage=coverage, actor=biller)
+        lines.append(f"billing: eligibility checked for the demo card ({check.get_outcome_display().lower() or check.status})")
     return lines
 
 

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django import forms
 
-from apps.billing.models import Payment
+from apps.billing.models import Coverage, Payer, Payment
+from apps.billing.models.insurance import GROUP_VALIDATOR, MEMBER_ID_VALIDATOR
 from apps.billing.money import MAX_AMOUNT
 from apps.core import validation
 
@@ -65,3 +66,29 @@ class RefundForm(ReasonForm):
 
 class InsuranceForm(forms.Form):
     insurance_portion = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_AMOUNT)
+
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class CoverageForm(forms.Form):
+    """An insurance card, as the front of the card shows it. The service keeps the rules (one
+    active card per priority, the subscriber named when the plan is someone else's)."""
+
+    payer = forms.ModelChoiceField(queryset=Payer.objects.filter(is_active=True), empty_label="Choose the insurer")
+    member_id = TextField(max_length=80, label="Member ID", validators=[MEMBER_ID_VALIDATOR])
+    group_number = TextField(max_length=50, required=False, label="Group number", validators=[GROUP_VALIDATOR])
+    priority = forms.ChoiceField(choices=Coverage.Priority.choices, initial=Coverage.Priority.PRIMARY)
+    relationship = forms.ChoiceField(choices=Coverage.Relationship.choices, initial=Coverage.Relationship.SELF,
+                                     label="Patient's relationship to the subscriber")
+    subscriber_first_name = TextField(max_length=35, required=False, label="Subscriber's first name")
+    subscriber_last_name = TextField(max_length=60, required=False, label="Subscriber's last name")
+    subscriber_date_of_birth = validation.BirthDateField(required=False, label="Subscriber's date of birth", widget=DATE)
+    effective_from = validation.DateField(label="Coverage starts", widget=DATE)
+    effective_to = validation.DateField(required=False, label="Coverage ends", widget=DATE)
+
+
+class DepositForm(forms.Form):
+    """Billing staff set (or change, while unpaid) a procedure plan's deposit."""
+
+    amount = AmountField(label="Deposit ($)")

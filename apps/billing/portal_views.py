@@ -1,5 +1,5 @@
 """The patient portal's billing pages (/portal/billing/): balance, bills, a bill with its pay
-form, payment history, receipts. Parse, call a selector or a service, render. An invoice or
+form, payment history, receipts, insurance cards. Parse, call a selector or a service, render. An invoice or
 payment that is not the patient's is the 404 page (core's access layer); every page that
 shows billing data writes audit rows. The pay form carries an idempotency key made when it
 was drawn: pressing pay twice (or reloading the POST) charges once and shows the first result."""
@@ -78,6 +78,16 @@ def invoice_pay(request, invoice_id):
     form.data["idempotency_key"] = PayForm.new_key()
     invoice = selectors.access_invoice(request.user, invoice_id)
     return _invoice_page(request, invoice, form, status=answer.status)
+
+
+@patient_required
+@require_GET
+def insurance(request):
+    """The patient's insurance cards and what their plan said at the last check."""
+    cards = selectors.coverage_cards(request.patient)
+    record_many("read", [c["coverage"] for c in cards], detail={"view": "portal_insurance"})
+    record_many("read", [c["check"] for c in cards if c["check"]], detail={"view": "portal_insurance"})
+    return render(request, T + "insurance.html", {"cards": cards})
 
 
 @patient_required

@@ -12,6 +12,10 @@ _BILLING = [
     "billing.view_charge", "billing.review_charge",
     "billing.view_invoice", "billing.add_invoice", "billing.change_invoice", "billing.issue_invoice", "billing.view_balance",
     "billing.view_payment", "billing.add_payment", "billing.refund_payment",
+    "billing.view_payer", "billing.add_payer", "billing.change_payer",
+    "billing.view_coverage", "billing.add_coverage", "billing.change_coverage",
+    "billing.view_eligibilitycheck", "billing.add_eligibilitycheck",
+    "billing.view_deposit", "billing.add_deposit", "billing.change_deposit",
 ]
 BILLING_ROLE_PERMISSIONS = {
     BILLING: _BILLING,

@@ -5,8 +5,8 @@ from django.db.models import Case, DecimalField, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.billing import rules
-from apps.billing.models import Charge, Invoice, InvoiceLine, Payment, ServiceCode
+from apps.billing import benefits, rules
+from apps.billing.models import Charge, Coverage, EligibilityCheck, Invoice, InvoiceLine, Payment, ServiceCode
 from apps.billing.money import ZERO, cents
 from apps.core import access
 from apps.core.timezones import clinic_zone
@@ -85,8 +85,12 @@ def _receivable():
     return Invoice.objects.filter(status__in=Invoice.OPEN, amount_due__gt=0)
 
 
-def _today():
+def today():
+    """Today in the clinic's zone."""
     return timezone.now().astimezone(clinic_zone()).date()
+
+
+_today = today
 
 
 def ar_aging(*, today=None):
@@ -111,3 +115,34 @@ def portal_invoices(patient):
 
 def portal_payments(patient):
     return Payment.objects.filter(patient=patient).select_related("invoice").order_by("-created_at")
+
+
+def access_coverage(actor, coverage_id, action=access.VIEW):
+    return access.get(actor, Coverage.objects.select_related("payer", "patient"), coverage_id, action)
+
+
+def coverage_cards(patient):
+    """The patient's active coverages, primary first, each with its latest eligibility check and
+    that check's summary (copay, deductible, coinsurance...): two queries, whatever the count."""
+    cards = list(Coverage.objects.filter(patient=patient, is_active=True).select_related("payer").order_by("priority"))
+    latest = {}
+    for check in EligibilityCheck.objects.filter(coverage__in=cards).order_by("coverage_id", "-requested_at"):
+        latest.setdefault(check.coverage_id, check)
+    return [{"coverage": card, "check": latest.get(card.pk),
+             "summary": benefits.summary(latest[card.pk].result) if card.pk in latest else None} for card in cards]
+
+
+def plan_deposits(patient, *, limit=50):
+    """The patient's procedure plans that are not cancelled (newest first), each with
+    `billing_deposit` (its Deposit with the deposit invoice, or None) and `deposit_open`
+    (staff may still set or change it): one query, whatever the count."""
+    from apps.billing.services.deposits import OPEN_PLAN_STATUSES
+    from apps.consents.models import ProcedurePlan
+
+    plans = list(ProcedurePlan.objects.filter(patient=patient).exclude(status=ProcedurePlan.Status.CANCELLED)
+                 .select_related("deposit__invoice").order_by("-created_at")[:limit])
+    for plan in plans:
+        plan.billing_deposit = getattr(plan, "deposit", None)
+        unpaid = plan.billing_deposit is None or plan.billing_deposit.invoice.amount_paid == 0
+        plan.deposit_open = plan.status in OPEN_PLAN_STATUSES and unpaid
+    return plans

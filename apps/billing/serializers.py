@@ -5,10 +5,11 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from apps.billing.models import Charge, Invoice, Payment
+from apps.billing.models import Charge, Coverage, EligibilityCheck, Invoice, Payer, Payment
 from apps.billing.money import MAX_AMOUNT
 from apps.core import validation
 from apps.patients.models import Patient
+from apps.scheduling.models import VisitType
 
 
 def Money(**kwargs):
@@ -172,3 +173,97 @@ class RefundOutput(serializers.Serializer):
 class BalanceOutput(serializers.Serializer):
     patient = serializers.UUIDField()
     balance = Money()
+
+
+# --- insurance ---------------------------------------------------------------------------------
+
+class PayerOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    payer_id = serializers.CharField()
+
+
+class CoverageFilterInput(validation.QueryInput):
+    patient = serializers.UUIDField(required=False)
+
+
+class CoverageOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    patient = serializers.UUIDField(source="patient_id")
+    payer = PayerOutput()
+    member_id = serializers.CharField()
+    group_number = serializers.CharField()
+    relationship = serializers.CharField()
+    subscriber_first_name = serializers.CharField()
+    subscriber_last_name = serializers.CharField()
+    subscriber_date_of_birth = serializers.DateField(allow_null=True)
+    priority = serializers.CharField()
+    effective_from = serializers.DateField()
+    effective_to = serializers.DateField(allow_null=True)
+    is_active = serializers.BooleanField()
+
+
+class CoverageInput(serializers.Serializer):
+    """A card's details; on a change every field is optional (partial)."""
+
+    payer = serializers.SlugRelatedField(slug_field="payer_id", queryset=Payer.objects.filter(is_active=True),
+                                         help_text="The payer's id (GET /api/v1/payers/).")
+    member_id = serializers.RegexField(r"^[A-Za-z0-9-]{2,80}$", max_length=80)
+    group_number = serializers.RegexField(r"^[A-Za-z0-9 -]{0,50}$", max_length=50, required=False, allow_blank=True)
+    relationship = serializers.ChoiceField(choices=Coverage.Relationship.choices, required=False)
+    subscriber_first_name = serializers.CharField(max_length=35, required=False, allow_blank=True)
+    subscriber_last_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    subscriber_date_of_birth = validation.ApiBirthDateField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Coverage.Priority.choices, required=False)
+    effective_from = validation.ApiDateField(required=False)
+    effective_to = validation.ApiDateField(required=False, allow_null=True)
+
+
+class CoverageCreateInput(CoverageInput):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+
+
+class EligibilityFilterInput(validation.QueryInput):
+    patient = serializers.UUIDField(required=False)
+    coverage = serializers.UUIDField(required=False)
+
+
+class EligibilityCheckOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    coverage = serializers.UUIDField(source="coverage_id")
+    patient = serializers.UUIDField(source="patient_id")
+    service_type = serializers.CharField()
+    service_date = serializers.DateField()
+    status = serializers.CharField()
+    outcome = serializers.CharField()
+    message = serializers.CharField()
+    result = serializers.JSONField(help_text="The 271 read: status, benefits (info, service_types, amount, percent, "
+                                             "time_period, in_network, authorization_required...) and rejections.")
+    requested_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class EligibilityCheckInput(serializers.Serializer):
+    coverage = serializers.UUIDField()
+    service_type = serializers.RegexField(r"^[A-Z0-9]{1,2}$", max_length=2, required=False, default="30")
+    service_date = validation.ApiDateField(required=False)
+    force = serializers.BooleanField(required=False, default=False,
+                                     help_text="Ask the payer even when a check younger than 24 hours exists.")
+
+
+class EstimateInput(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.filter(is_active=True))
+    date = validation.ApiDateField()
+
+
+class EstimateOutput(serializers.Serializer):
+    fee = Money()
+    patient_amount = Money()
+    insurance_amount = Money()
+    basis = serializers.ChoiceField(choices=["copay", "deductible_coinsurance", "self_pay"])
+    explanation = serializers.CharField()
+    copay = Money(allow_null=True)
+    deductible_remaining = Money(allow_null=True)
+    coinsurance = serializers.DecimalField(max_digits=5, decimal_places=4, coerce_to_string=True, allow_null=True)
+    eligibility_check = serializers.UUIDField(source="check.pk", allow_null=True, default=None)

@@ -1,7 +1,8 @@
 """Staff billing pages (/staff/billing/): charges to review (approve, adjust with a reason,
 void), a patient's billing (draft an invoice from approved charges), an invoice (insurance,
 issue, void, desk payment, refunds), the accounts-receivable aging report, and balances for
-the front desk. Views parse, call a selector or a service, and render; a refusal is drawn by
+the front desk, and a patient's insurance cards with their eligibility (add, remove, re-check).
+Views parse, call a selector or a service, and render; a refusal is drawn by
 core's page-error path with its status code (each view says how before calling the service).
 Every page that shows patient data writes audit rows."""
 from django.contrib import messages
@@ -10,12 +11,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.audit.services import record, record_many
 from apps.billing import rules, selectors, services
-from apps.billing.forms import AdjustForm, DeskPaymentForm, InsuranceForm, ReasonForm, RefundForm
+from apps.billing.forms import AdjustForm, CoverageForm, DeskPaymentForm, InsuranceForm, ReasonForm, RefundForm
+from apps.billing.forms import DepositForm
+from apps.billing.services.deposits import deposit_required
 from apps.billing.models import Charge, Invoice
 from apps.billing.portal_views import receipt_response
 from apps.core import access, pages
 from apps.core.decorators import staff_required
 from apps.core.lookups import get_or_not_found
+from apps.consents.models import ProcedurePlan
 from apps.patients.models import Patient
 
 T = "billing/staff/"
@@ -90,7 +94,7 @@ def patient_billing(request, patient_id):
     return _patient_page(request, get_or_not_found(Patient.objects.all(), pk=patient_id))
 
 
-def _patient_page(request, patient, *, form=None, status=200):
+def _patient_page(request, patient, *, form=None, coverage_form=None, status=200, deposit_form=None, deposit_plan=None):
     charges = list(Charge.objects.filter(patient=patient).exclude(status=Charge.Status.VOID).order_by("-service_date")[:PAGE])
     invoices = list(Invoice.objects.filter(patient=patient).order_by("-created_at")[:PAGE])
     record("read", patient, detail={"view": "staff_patient_billing"})
@@ -98,7 +102,92 @@ def _patient_page(request, patient, *, form=None, status=200):
         "patient": patient, "charges": charges, "invoices": invoices, "balance": selectors.balance_for(patient),
         "approved": [c for c in charges if c.status == Charge.Status.APPROVED],
         "form": form or InsuranceForm(initial={"insurance_portion": "0.00"}),
+        **_coverage_context(request, patient, coverage_form),
+        **_deposit_context(request, patient, deposit_form, deposit_plan),
     }, status=status)
+
+
+def _deposit_context(request, patient, deposit_form=None, deposit_plan=None):
+    """The patient's plans with their deposits (audited), and the form for staff who may set one."""
+    plans = selectors.plan_deposits(patient)
+    record_many("read", [plan.billing_deposit for plan in plans if plan.billing_deposit], detail={"view": "staff_deposits"})
+    return {"plans": plans, "can_set_deposit": request.user.has_perm("billing.add_deposit"),
+            "deposit_required": deposit_required(), "deposit_plan": deposit_plan,
+            "deposit_form": deposit_form or DepositForm(), "blank_deposit_form": DepositForm()}
+
+
+@staff_required("billing.add_deposit")
+@require_POST
+def plan_deposit(request, plan_id):
+    """Set or change (while unpaid) a procedure plan's deposit: a deposit invoice is issued."""
+    plan = get_or_not_found(ProcedurePlan.objects.select_related("patient"), pk=plan_id)
+    back = f"/staff/billing/patients/{plan.patient_id}/"
+    form = DepositForm(request.POST)
+    if not form.is_valid():
+        return _patient_page(request, plan.patient, deposit_form=form, deposit_plan=plan, status=400)
+    pages.on_error(request, _back(request, back))
+    deposit = services.deposit_set(plan=plan, amount=form.cleaned_data["amount"], actor=request.user)
+    messages.success(request, f"Deposit of ${deposit.amount} billed on {deposit.invoice.display_number}.")
+    return redirect(back)
+
+
+def _coverage_context(request, patient, coverage_form=None):
+    """The insurance cards with their latest eligibility (audited), and the add-card form for
+    staff who may add one."""
+    cards = selectors.coverage_cards(patient)
+    record_many("read", [c["coverage"] for c in cards], detail={"view": "staff_coverages"})
+    record_many("read", [c["check"] for c in cards if c["check"]], detail={"view": "staff_coverages"})
+    can_add = request.user.has_perm("billing.add_coverage")
+    return {"cards": cards, "can_check": request.user.has_perm("billing.add_eligibilitycheck"),
+            "coverage_form": coverage_form or (CoverageForm(initial={"effective_from": selectors.today()}) if can_add else None)}
+
+
+def patient_section(*, request, patient):
+    """The insurance section of the staff patient page (patients' staff_patient_sections hook):
+    for staff who may see coverages, else nothing."""
+    if not request.user.has_perm("billing.view_coverage"):
+        return None
+    return {"template": T + "_coverage_section.html", "context": {"patient": patient, **_coverage_context(request, patient),
+                                                            "coverage_form": None, "next": f"/staff/patients/{patient.pk}/"}}
+
+
+@staff_required("billing.add_coverage")
+@require_POST
+def coverage_add(request, patient_id):
+    patient = get_or_not_found(Patient.objects.all(), pk=patient_id)
+    form = CoverageForm(request.POST)
+    if not form.is_valid():
+        return _patient_page(request, patient, coverage_form=form, status=400)
+    pages.on_error(request, lambda exc: _patient_page(request, patient, coverage_form=form, status=exc.status_code), form=form)
+    services.coverage_add(patient=patient, actor=request.user, **form.cleaned_data)
+    messages.success(request, "Insurance card added.")
+    return redirect("staff_billing_patient", patient_id=patient.pk)
+
+
+@staff_required("billing.change_coverage")
+@require_POST
+def coverage_remove(request, coverage_id):
+    coverage = selectors.access_coverage(request.user, coverage_id, access.CHANGE)
+    services.coverage_remove(coverage=coverage, actor=request.user)
+    messages.success(request, "Insurance card removed.")
+    return redirect("staff_billing_patient", patient_id=coverage.patient_id)
+
+
+@staff_required("billing.add_eligibilitycheck")
+@require_POST
+def coverage_check(request, coverage_id):
+    """The re-check button: a fresh 270/271 now, whatever the cache holds."""
+    coverage = selectors.access_coverage(request.user, coverage_id, rules.CHECK)
+    back = f"/staff/billing/patients/{coverage.patient_id}/"
+    pages.on_error(request, _back(request, back))
+    check = services.eligibility_check(coverage=coverage, actor=request.user, force=True)
+    if check.status == check.Status.FAILED:
+        messages.error(request, check.message)
+    elif check.outcome == check.Outcome.ACTIVE:
+        messages.success(request, "Eligibility checked: coverage is active.")
+    else:
+        messages.warning(request, f"Eligibility checked: {check.get_outcome_display().lower()}. {check.message}".strip())
+    return redirect(request.POST.get("next") if request.POST.get("next") == f"/staff/patients/{coverage.patient_id}/" else back)
 
 
 @staff_required("billing.add_invoice")

@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from apps.billing import services
-from apps.billing.models import Charge, ServiceCode, VisitTypeCode
+from apps.billing.models import Charge, Payer, ServiceCode, VisitTypeCode
 from apps.scheduling.models import Visit
 from apps.scheduling.services import visit_complete
 from tests.consents.factories import verified, visit
@@ -62,3 +62,19 @@ def issued_invoice(patient, billing_user, *, codes=("99213",), insurance="0.00")
 
 def in_days(days):
     return timezone.now() + datetime.timedelta(days=days)
+
+
+class PayerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payer
+        django_get_or_create = ("payer_id",)
+
+    name = "Aetna"
+    payer_id = "60054"
+
+
+def coverage(patient, *, member_id="W123456789", priority="PRIMARY", payer=None, **fields):
+    """An active coverage (insurance card) added through the service."""
+    return services.coverage_add(patient=patient, actor=None, payer=payer or PayerFactory(), member_id=member_id,
+                                 group_number=fields.pop("group_number", "G100"), priority=priority,
+                                 effective_from=fields.pop("effective_from", datetime.date(2026, 1, 1)), **fields)

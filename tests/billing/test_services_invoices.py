@@ -131,6 +131,23 @@ def test_voiding_releases_the_charges_for_a_corrected_invoice(patient, fees, bil
     assert again.lines.count() == 1
 
 
+def test_a_draft_voided_before_issue_takes_no_number_and_the_next_issue_leaves_no_gap(patient, other_patient, fees, biller):
+    first = issued_invoice(other_patient, biller)
+    completed_visit(patient, codes=("99213",))
+    for charge in Charge.objects.filter(patient=patient, status=Charge.Status.PENDING_REVIEW):
+        services.charge_approve(charge=charge, actor=biller)
+    draft = services.invoice_create(patient=patient, actor=biller)
+
+    services.invoice_void(invoice=draft, actor=biller, reason="Started by mistake")
+
+    draft.refresh_from_db()
+    assert (draft.status, draft.number, draft.issued_at) == ("VOID", None, None)
+    again = services.invoice_issue(invoice=services.invoice_create(patient=patient, actor=biller), actor=biller)
+    assert again.number == first.number + 1
+    with pytest.raises(IntegrityError), transaction.atomic():  # an issued invoice still cannot lose its number
+        Invoice.objects.filter(pk=first.pk).update(status="VOID", number=None)
+
+
 def test_an_invoice_holding_payments_cannot_be_voided(patient, fees, biller):
     invoice = issued_invoice(patient, biller)
     services.payment_record_desk(invoice=invoice, amount="10.00", method="CASH", actor=biller)

@@ -1,10 +1,10 @@
 """The billing part of the hostile walk (tests/hardening/walk_table.py): for the world's patient
-a fee schedule, an issued invoice with a desk payment on it and a charge to review, made on first
-use and kept on the world; and the table's rows for every billing route
+a fee schedule, an issued invoice with a desk payment on it, a charge to review, a primary and a
+secondary coverage and an eligibility check, made on first use and kept on the world; and the table's rows for every billing route
 (billing_routes(Route, P, ANY), called by walk_table with its own classes)."""
 from apps.billing import services
 from apps.billing.models import Charge
-from tests.billing.factories import completed_visit, fee_schedule, issued_invoice
+from tests.billing.factories import completed_visit, coverage, fee_schedule, issued_invoice
 from tests.consents.factories import verified
 
 
@@ -23,6 +23,9 @@ def books(world):
     b.payment = services.payment_record_desk(invoice=b.invoice, amount="10.00", method="CASH", actor=staff)
     completed_visit(world.patient, codes=("36415",))
     b.charge = Charge.objects.get(patient=world.patient, status="PENDING_REVIEW")
+    b.coverage = coverage(world.patient)
+    b.secondary = coverage(world.patient, member_id="SEC00001", priority="SECONDARY")
+    b.check = services.eligibility_check(coverage=b.coverage, actor=staff)
     world._billing_books = b
     return b
 
@@ -86,6 +89,34 @@ def billing_routes(Route, P, ANY):
         Route("staff_billing_refund", "staff", path=_b(payment_id="payment"), get=False,
               body={"POST": (*reason, P("amount", "text"))}, base=lambda w: {"POST": {"reason": "x"}}),
         Route("staff_billing_receipt", "staff", path=_b(payment_id="payment")),
+        Route("payer-list", "api"),
+        Route("coverage-list", "api", query=(P("patient", "uuid"),),
+              body={"POST": (P("patient", "uuid"), P("payer", "text"), P("member_id", "text"), P("group_number", "text"),
+                             P("relationship", "choice"), P("subscriber_first_name", "text"), P("subscriber_last_name", "text"),
+                             P("subscriber_date_of_birth", "date"), P("priority", "choice"), P("effective_from", "date"),
+                             P("effective_to", "date"))},
+              base=lambda w: {"POST": {"patient": str(w.patient.pk), "payer": books(w).coverage.payer.payer_id,
+                                       "member_id": "WALK123", "priority": "SECONDARY"}}),
+        Route("coverage-detail", "api", path=_b(pk="coverage")),
+        Route("eligibility-check-list", "api", query=(P("patient", "uuid"), P("coverage", "uuid")),
+              body={"POST": (P("coverage", "uuid"), P("service_type", "text"), P("service_date", "date"), P("force", "bool"))},
+              base=lambda w: {"POST": {"coverage": str(books(w).coverage.pk), "force": True}}),
+        Route("eligibility-check-detail", "api", path=_b(pk="check")),
+        Route("estimate", "api", get=False, body={"POST": (P("patient", "uuid"), P("visit_type", "uuid"), P("date", "date"))},
+              base=lambda w: {"POST": {"patient": str(w.patient.pk), "visit_type": str(w.visit_type.pk), "date": "2026-12-10"}}),
+        Route("portal_billing_insurance", "patient"),
+        Route("staff_billing_coverage_add", "staff", path=_patient, get=False,
+              body={"POST": (P("payer", "uuid"), P("member_id", "text"), P("group_number", "text"), P("priority", "choice"),
+                             P("relationship", "choice"), P("subscriber_first_name", "text"), P("subscriber_last_name", "text"),
+                             P("subscriber_date_of_birth", "date"), P("effective_from", "date"), P("effective_to", "date"))},
+              base=lambda w: {"POST": {"payer": str(books(w).coverage.payer_id), "member_id": "WALK123", "priority": "SECONDARY",
+                                       "relationship": "18", "effective_from": "2026-01-01"}}),
+        Route("staff_billing_coverage_check", "staff", path=_b(coverage_id="coverage"), get=False, body={"POST": ()},
+              base=lambda w: {"POST": {}}),
+        Route("staff_billing_coverage_remove", "staff", path=_b(coverage_id="secondary"), get=False, body={"POST": ()},
+              base=lambda w: {"POST": {}}),
+        Route("staff_billing_plan_deposit", "staff", path=lambda w: {"plan_id": w.consents.draft_plan.pk}, get=False,
+              body={"POST": (P("amount", "text"),)}, base=lambda w: {"POST": {"amount": "250.00"}}),
         Route("stripe_webhook", "anon", get=False, body={"POST": (P("id", "text", expect=ANY),)}, base=lambda w: {"POST": {}},
               note="unsigned: 400 bad_signature (signed deliveries: tests/billing/test_gateways.py)"),
     ]

@@ -8,6 +8,7 @@ network) or "stripe" (apps/billing/gateways/stripe_gateway.py, PaymentIntents).
     result = gateway.charge(amount=Decimal("25.00"), source="4242424242424242",
                             idempotency_key=str(payment.pk), description="Invoice INV-000001")
     if result.ok: result.reference ...  else: result.code, result.message"""
+import abc
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,17 +37,19 @@ class RefundResult:
     message: str = ""
 
 
-class Gateway:
+class Gateway(abc.ABC):
     name = ""
     # Whether the portal's card form posts a card number (the test gateway) or a token made
     # by the gateway's own script (Stripe: a PaymentMethod id).
     takes_card_number = False
 
+    @abc.abstractmethod
     def charge(self, *, amount, source, idempotency_key, description="", metadata=None):
-        raise NotImplementedError
+        """Charge `amount` (Decimal) to `source`: a ChargeResult, or GatewayUnavailable."""
 
+    @abc.abstractmethod
     def refund(self, *, reference, amount, idempotency_key):
-        raise NotImplementedError
+        """Refund `amount` of the charge `reference`: a RefundResult, or GatewayUnavailable."""
 
 
 GATEWAYS = {

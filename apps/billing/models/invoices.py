@@ -76,7 +76,10 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_due=Round(F("patient_responsibility") - F("amount_paid"), 2)),
                 name="billing_invoice_due_is_part_less_paid"),
-            models.CheckConstraint(condition=Q(status="DRAFT") | Q(number__isnull=False, due_date__isnull=False, issued_at__isnull=False),
+            # Numbered at issue, and for good: only a draft, or a draft voided before it was
+            # issued (no number taken, so the sequence keeps no gap), goes without.
+            models.CheckConstraint(condition=Q(status="DRAFT") | Q(status="VOID", issued_at__isnull=True, number__isnull=True)
+                                   | Q(number__isnull=False, due_date__isnull=False, issued_at__isnull=False),
                                    name="billing_invoice_issued_has_number"),
             models.CheckConstraint(condition=~Q(status="PAID") | Q(amount_due=0), name="billing_invoice_paid_owes_nothing"),
             models.CheckConstraint(condition=~Q(status="VOID") | Q(amount_paid=0), name="billing_invoice_void_holds_no_money"),

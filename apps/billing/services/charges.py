@@ -49,12 +49,13 @@ def _create(lines, *, patient, source, service_date, actor, **link):
     return charges
 
 
-def _visit_codes(visit):
-    mapped = list(VisitTypeCode.objects.filter(visit_type_id=visit.visit_type_id))
+def visit_type_codes(visit_type):
+    """[(code, quantity, modifiers)] a visit of `visit_type` is charged (charges and estimates)."""
+    mapped = list(VisitTypeCode.objects.filter(visit_type_id=visit_type.pk))
     if mapped:
         return [(m.code, m.quantity, list(m.modifiers)) for m in mapped]
     # The visit type's own list (scheduling's default_billing_codes) until billing maps it.
-    return [(str(code), 1, []) for code in (visit.visit_type.default_billing_codes or []) if code]
+    return [(str(code), 1, []) for code in (visit_type.default_billing_codes or []) if code]
 
 
 def _visit_context(visit):
@@ -79,7 +80,7 @@ def charges_for_visit(*, visit, actor=None):
     zone = _zone(visit)
     service_date = (visit.completed_at or visit.start).astimezone(zone).date()
     lines = [_line(code, on_date=service_date, quantity=quantity, modifiers=[*modifiers, *extra_modifiers],
-                   place_of_service=place) for code, quantity, modifiers in _visit_codes(visit)]
+                   place_of_service=place) for code, quantity, modifiers in visit_type_codes(visit.visit_type)]
     return _create(lines, patient=visit.patient, source=Charge.Source.VISIT, service_date=service_date, actor=actor,
                    visit=visit)
 

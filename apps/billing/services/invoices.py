@@ -9,9 +9,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from apps.billing.exceptions import InvoiceHasPayments
-from apps.billing.models import Charge, Invoice, InvoiceCounter, InvoiceLine
+from apps.billing.models import Charge, Deposit, Invoice, InvoiceCounter, InvoiceLine
 from apps.billing.money import ZERO, cents, to_money
 from apps.billing.services._common import move, user_actor
+from apps.consents.models import SurgicalCase
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.timezones import clinic_zone
 from apps.core.transitions import check_transition, lock, record_event
@@ -55,11 +56,37 @@ def invoice_create(*, patient, actor, charges=None, insurance_portion="0.00"):
     ])
     invoice.insurance_portion = insurance_portion
     _totals(invoice)
+    _credit_deposits(invoice, rows, actor=actor, position=len(rows) + 1)
     invoice.save(update_fields=["subtotal", "insurance_portion", "patient_responsibility", "amount_due", "updated_at"])
     record_event(invoice, actor=actor, reason="Invoice drafted", data={"charges": [str(c.pk) for c in rows]})
     for charge in rows:
         move(charge, C.INVOICED, actor=actor, reason="Invoiced", invoice=invoice)
     return invoice
+
+
+def _credit_deposits(invoice, charges, *, actor, position):
+    """A surgical case's charges on a new invoice: each paid deposit of the case's plan not yet
+    credited becomes a credit line (never more than the patient's part, so nothing goes
+    negative) and is marked applied to this invoice, once (the deposit row locked, then its
+    invoice, whose PAID status is read under that lock: a refund racing this waits or is
+    refused)."""
+    case_ids = {charge.case_id for charge in charges if charge.case_id}
+    if not case_ids:
+        return
+    plans = SurgicalCase.objects.filter(pk__in=case_ids).values("plan_id")
+    deposits = Deposit.objects.select_for_update().filter(plan_id__in=plans, applied_to__isnull=True)
+    for deposit in deposits.order_by("pk"):
+        paid = lock(Invoice, deposit.invoice_id)
+        credit = min(paid.amount_paid, invoice.patient_responsibility)
+        if paid.status != I.PAID or credit <= 0:
+            continue
+        InvoiceLine.objects.create(invoice=invoice, kind=InvoiceLine.Kind.CREDIT, position=position, quantity=1,
+                                   description=f"Deposit paid ({paid.display_number})", unit_price=-credit, amount=-credit)
+        position += 1
+        _totals(invoice)
+        deposit.applied_to = invoice
+        deposit.save(update_fields=["applied_to", "updated_at"])
+        record_event(invoice, actor=actor, reason=f"Deposit {paid.display_number} credited", data={"credit": str(credit)})
 
 
 def _lock_draft(invoice):
@@ -155,6 +182,8 @@ def invoice_void(*, invoice, actor, reason, now=None):
     if invoice.amount_paid > 0 or invoice.payments.filter(status="PENDING").exists():
         raise InvoiceHasPayments()
     move(invoice, I.VOID, actor=actor, reason=reason, voided_at=now or timezone.now(), void_reason=reason)
+    # A deposit credited on it is credited again on the corrected invoice.
+    Deposit.objects.filter(applied_to=invoice).update(applied_to=None, updated_at=timezone.now())
     for charge in Charge.objects.select_for_update().filter(invoice=invoice, status=C.INVOICED):
         move(charge, C.APPROVED, actor=actor, reason=f"Released by the void of {invoice.display_number}", invoice=None)
     return invoice

@@ -31,6 +31,7 @@ from apps.billing.gateways import ChargeResult, GatewayUnavailable, active_gatew
 from apps.billing.models import Invoice, Payment, PaymentRequest, Refund, WebhookEvent
 from apps.billing.money import ZERO, cents, to_money
 from apps.billing.services._common import move, user_actor
+from apps.billing.services.deposits import check_refundable as check_deposit_refundable
 from apps.billing.services.invoices import settle
 from apps.core.api.errors import error_body
 from apps.core.exceptions import Conflict, DomainError, ValidationFailed
@@ -200,6 +201,7 @@ def payment_refund(*, payment, amount, reason, actor, now=None):
     payment = lock(Payment, payment.pk)
     if payment.status != P.SUCCEEDED:
         raise Conflict("Only a successful payment can be refunded.", code="payment_not_refundable")
+    check_deposit_refundable(invoice)
     left = cents(payment.amount - payment.amount_refunded)
     amount = left if amount in (None, "") else to_money(amount)
     if amount <= 0:

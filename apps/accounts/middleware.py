@@ -54,7 +54,9 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-_MFA_EXEMPT = ("/staff/mfa/", "/accounts/logout/", "/static/", "/healthz/", "/api/")
+# /fhir/ answers for itself too: a staff session without its second factor is not signed in there
+# (MFASessionAuthentication), so a FHIR client reads a 401 OperationOutcome, not a redirect to a page.
+_MFA_EXEMPT = ("/staff/mfa/", "/accounts/logout/", "/static/", "/healthz/", "/api/", "/fhir/")
 
 
 class StaffMFARequiredMiddleware:

@@ -32,6 +32,12 @@ class ResourceType:
     # and slice, and (rows) -> the objects to render, loaded in a fixed number of queries.
     search_rows: Callable = None
     load: Callable = None
+    # More row sources of the same type (Observation: released lab results and the patient's
+    # own readings): each () -> a queryset of another model, annotated with the same names as
+    # `rows` for every search parameter and for `order`, so one condition and one order fit all.
+    # Searches count each source and read the page as one UNION (a fixed number of queries);
+    # `render` receives rows of any source.
+    parts: tuple = ()
     documentation: str = ""
     audit: bool = True             # False for PHI-kind rows that hold no patient data (slots)
 

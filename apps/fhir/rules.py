@@ -32,9 +32,10 @@ def may_use_fhir(actor):
     return True
 
 
-def visible(actor, resource_type):
-    """The rows of `resource_type` the actor may read (may_use_fhir already answered yes)."""
-    rows = resource_type.rows()
+def visible(actor, resource_type, rows=None):
+    """The rows of `resource_type` the actor may read (may_use_fhir already answered yes):
+    of `rows` (one of the type's sources, apps/fhir/registry.py), by default its main one."""
+    rows = resource_type.rows() if rows is None else rows
     if access.is_api_key(actor):
         return rows
     if resource_type.kind == DIRECTORY:
@@ -42,3 +43,17 @@ def visible(actor, resource_type):
             raise PermissionDenied()
         return rows
     return access.scope(actor, rows, access.VIEW)
+
+
+def visible_sources(actor, resource_type):
+    """The readable rows of each of the type's sources (apps/fhir/registry.py). A staff member
+    who may read the main source but not an extra one (its model's view permission) reads the
+    main one only, instead of a 403 for the whole type."""
+    sources = [visible(actor, resource_type)]
+    for rows in resource_type.parts:
+        rows = rows()
+        if access.is_staff(actor) and not access.may(actor, rows.model):
+            sources.append(rows.none())
+        else:
+            sources.append(visible(actor, resource_type, rows))
+    return sources

@@ -16,7 +16,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.audit.services import record, record_list
+from apps.audit.services import record, record_list, record_lists
 from apps.core.exceptions import NotFound
 from apps.fhir import capability, registry, rules
 from apps.fhir.outcome import fhir_exception_handler, outcome_response
@@ -89,6 +89,11 @@ class SearchView(FhirView):
     def get(self, request):
         resource_type = self.resource_type
         search = parse(request.query_params, resource_type.params)
+        if resource_type.parts:
+            total, page = _search_sources(request.user, resource_type, search)
+            # one entry per model on the page, in one INSERT whatever the mix
+            record_lists("read", _by_model(page), detail={"view": _view_name(resource_type, "search")})
+            return Response(_bundle(request, resource_type, search, total, page))
         rows = rules.visible(request.user, resource_type)
         if resource_type.search_rows is not None:
             rows = resource_type.search_rows(search.condition)
@@ -103,6 +108,30 @@ class SearchView(FhirView):
         if resource_type.audited:
             record_list("read", page, detail={"view": _view_name(resource_type, "search")})
         return Response(_bundle(request, resource_type, search, total, page))
+
+
+def _search_sources(actor, resource_type, search):
+    """(total, page) of a type with several sources: one COUNT per source, the page's keys as
+    one UNION in the type's order, then one query per source for the page's rows."""
+    sources = [rows.filter(search.condition) for rows in rules.visible_sources(actor, resource_type)]
+    total = sum(rows.count() for rows in sources)
+    if not search.count or search.offset >= total:
+        return total, []
+    columns = [name.lstrip("-") for name in resource_type.order]
+    keyed = [rows.order_by().values_list(*columns) for rows in sources]
+    union = keyed[0].union(*keyed[1:], all=True).order_by(*resource_type.order)
+    keys = [row[columns.index("id")] for row in union[search.offset : search.offset + search.count]]
+    found = {}
+    for rows in sources:
+        found.update({obj.pk: obj for obj in rows.filter(pk__in=keys)})
+    return total, [found[key] for key in keys if key in found]
+
+
+def _by_model(objects):
+    groups = {}
+    for obj in objects:
+        groups.setdefault(type(obj), []).append(obj)
+    return list(groups.values())
 
 
 def _bundle(request, resource_type, search, total, page):
@@ -134,12 +163,16 @@ class ReadView(FhirView):
         value = resource_type.parse_id(resource_id)
         if value is None:
             raise NotFound(f"No {resource_type.name} has the id “{resource_id[:64]}”.")
-        rows = rules.visible(request.user, resource_type)
         if resource_type.search_rows is not None:
+            rules.visible(request.user, resource_type)  # refuses staff without the type's permission
             found = resource_type.load(list(resource_type.search_rows(resource_type.condition_for_id(value))[:1]))
             obj = found[0] if found else None
         else:
-            obj = rows.filter(resource_type.condition_for_id(value)).first()
+            obj = None
+            for rows in rules.visible_sources(request.user, resource_type):
+                obj = rows.filter(resource_type.condition_for_id(value)).first()
+                if obj is not None:
+                    break
         if obj is None:
             raise NotFound(f"No {resource_type.name} has the id “{resource_id[:64]}”.")
         if resource_type.audited:

@@ -14,6 +14,7 @@ class RecordsConfig(AppConfig):
         from apps.core.transitions import on_transition
         from apps.patients.hooks import staff_patient_sections
         from apps.records import roles, rules, services, staff_views
+        from apps.scheduling.hooks import staff_visit_links
         from apps.scheduling.models import Visit
 
         # Who may see and change records (core's access layer).
@@ -25,3 +26,5 @@ class RecordsConfig(AppConfig):
         # The staff patient page shows the chart (problems, allergies, medications, labs,
         # notes, documents) through patients' extension point.
         staff_patient_sections.connect(staff_views.patient_section)
+        # The staff visit page links to the visit's note editor (scheduling's extension point).
+        staff_visit_links.connect(staff_views.visit_note_link)

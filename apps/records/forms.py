@@ -88,13 +88,13 @@ class ProblemForm(_ChartForm):
 class AllergyForm(_ChartForm):
     class Meta:
         model = Allergy
-        fields = ["substance", "reaction", "severity"]
+        fields = ["substance", "substance_system", "substance_code", "reaction", "severity"]
 
 
 class MedicationForm(_ChartForm):
     class Meta:
         model = Medication
-        fields = ["name", "dose", "route", "frequency", "prescriber", "start_date", "end_date"]
+        fields = ["name", "rxnorm_code", "dose", "route", "frequency", "prescriber", "start_date", "end_date"]
         field_classes = _DATES
         widgets = {"start_date": _DATE_INPUT, "end_date": _DATE_INPUT}
 

@@ -10,7 +10,8 @@ from apps.accounts.roles import BILLING, CLINIC_ADMIN, FRONT_DESK, NURSE, PROVID
 
 _CHART = ["problem", "allergy", "medication"]
 _VIEW_ALL = [f"records.view_{m}" for m in
-             [*_CHART, "refillrequest", "visitnote", "noteaddendum", "visitsummary", "labresult", "document"]]
+             [*_CHART, "refillrequest", "visitnote", "noteaddendum", "visitsummary", "labresult", "document",
+              "patientreading"]]
 _KEEP_CHART = [f"records.{a}_{m}" for m in _CHART for a in ("add", "change")]
 _DOCUMENTS = ["records.view_document", "records.add_document", "records.share_document"]
 _LAB_ENTRY = ["records.add_labresult"]

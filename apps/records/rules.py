@@ -14,7 +14,8 @@ from django.db.models import Q
 
 from apps.core import access
 from apps.records.models import (
-    Allergy, Document, LabResult, Medication, NoteAddendum, Problem, RefillRequest, VisitNote, VisitSummary,
+    Allergy, Document, LabResult, Medication, NoteAddendum, PatientReading, Problem, RefillRequest, VisitNote,
+    VisitSummary,
 )
 
 READ = "records:read"
@@ -80,6 +81,15 @@ def register():
         perms={access.VIEW: "records.view_labresult", CREATE: "records.add_labresult",
                RELEASE: "records.release_labresult"},
         scopes={access.VIEW: READ, CREATE: WRITE, RELEASE: WRITE},
+        patient_actions=(access.VIEW,),
+    )
+    # The patient's own readings: they read theirs (they send them through
+    # services.record_readings, which checks their sync permissions); the care team reads them.
+    access.register(
+        PatientReading,
+        own=_own,
+        perms={access.VIEW: "records.view_patientreading"},
+        scopes={access.VIEW: READ},
         patient_actions=(access.VIEW,),
     )
     access.register(

@@ -1,18 +1,22 @@
 """Reads of the records app. access_<entity>(actor, id, action) answers through core's access
 layer (404 for missing and not-theirs alike); the rest shape what pages, the API and the FHIR
 layer show, each in a fixed number of queries."""
+import datetime
+
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from apps.audit.models import AccessLog
 from apps.core import access
 from apps.records.models import (
-    Allergy, Document, LabResult, Medication, NoteAddendum, Problem, RefillRequest, VisitNote, VisitSummary,
+    Allergy, Document, LabResult, Medication, NoteAddendum, PatientReading, Problem, ReadingKind, ReadingPermission,
+    RefillRequest, VisitNote, VisitSummary,
 )
 
 MODELS = {
     "problem": Problem, "allergy": Allergy, "medication": Medication, "refill": RefillRequest,
-    "note": VisitNote, "summary": VisitSummary, "lab": LabResult, "document": Document,
+    "note": VisitNote, "summary": VisitSummary, "lab": LabResult, "document": Document, "reading": PatientReading,
 }
 
 
@@ -51,8 +55,13 @@ def documents():
     return Document.objects.select_related("uploaded_by")
 
 
+def readings():
+    return PatientReading.objects.all()
+
+
 _QUERYSETS = {Problem: problems, Allergy: allergies, Medication: medications, RefillRequest: refills,
-              VisitNote: notes, VisitSummary: summaries, LabResult: labs, Document: documents}
+              VisitNote: notes, VisitSummary: summaries, LabResult: labs, Document: documents,
+              PatientReading: readings}
 
 
 def access_entry(actor, model, pk, action=access.VIEW):
@@ -118,6 +127,31 @@ def repeated_tests(patient):
         LabResult.objects.filter(patient=patient, status=LabResult.Status.RELEASED, value_numeric__isnull=False)
         .values("loinc_code").annotate(n=Count("id")).filter(n__gte=2).values_list("loinc_code", flat=True)
     )
+
+
+# --- the patient's own readings ------------------------------------------------------------------------
+
+def reading_permissions(patient, *, allowed_only=False):
+    """{kind: bool} for every type of reading (no row: off), or with allowed_only the set of
+    kinds turned on. One query."""
+    on = set(ReadingPermission.objects.filter(patient=patient, allowed=True).values_list("kind", flat=True))
+    if allowed_only:
+        return on
+    return {kind: kind in on for kind in ReadingKind.values}
+
+
+def reading_trends(patient, *, per_kind=20, days=90):
+    """The patient's readings of the last `days`, per type: {kind label: [readings, oldest
+    first, at most `per_kind` (the newest)]}, types in their usual order, only those with a
+    reading. One query (capped at 1000 rows)."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = list(readings().filter(patient=patient, measured_at__gte=since).order_by("kind", "-measured_at")[:1000])
+    grouped = {}
+    for row in rows:
+        bucket = grouped.setdefault(row.kind, [])
+        if len(bucket) < per_kind:
+            bucket.append(row)
+    return {kind: grouped[kind][::-1] for kind in ReadingKind.values if kind in grouped}
 
 
 # --- staff queues --------------------------------------------------------------------------------------

@@ -37,6 +37,10 @@ class ProblemInput(serializers.Serializer):
 class AllergyInput(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=_patients())
     substance = serializers.CharField(max_length=200)
+    substance_system = serializers.ChoiceField(choices=Allergy.CodeSystem.choices, required=False, allow_blank=True,
+                                               default="", help_text="rxnorm (a drug) or snomed")
+    substance_code = serializers.CharField(max_length=18, required=False, allow_blank=True, default="",
+                                           help_text="RxNorm RxCUI (e.g. 723) or SNOMED CT id (e.g. 256349002)")
     reaction = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     severity = serializers.ChoiceField(choices=Allergy.Severity.choices, default=Allergy.Severity.MODERATE)
 
@@ -44,6 +48,8 @@ class AllergyInput(serializers.Serializer):
 class MedicationInput(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=_patients())
     name = serializers.CharField(max_length=200)
+    rxnorm_code = serializers.CharField(max_length=8, required=False, allow_blank=True, default="",
+                                        help_text="RxNorm RxCUI, e.g. 860975")
     dose = serializers.CharField(max_length=100)
     route = serializers.ChoiceField(choices=Medication.Route.choices, default=Medication.Route.ORAL)
     frequency = serializers.CharField(max_length=100)
@@ -63,14 +69,15 @@ class ProblemOutput(serializers.ModelSerializer):
 class AllergyOutput(serializers.ModelSerializer):
     class Meta:
         model = Allergy
-        fields = ["id", "patient", "substance", "reaction", "severity", "status", "created_at", "updated_at"]
+        fields = ["id", "patient", "substance", "substance_system", "substance_code", "reaction", "severity", "status",
+                  "created_at", "updated_at"]
 
 
 class MedicationOutput(serializers.ModelSerializer):
     class Meta:
         model = Medication
-        fields = ["id", "patient", "name", "dose", "route", "frequency", "prescriber", "start_date", "end_date",
-                  "status", "created_at", "updated_at"]
+        fields = ["id", "patient", "name", "rxnorm_code", "dose", "route", "frequency", "prescriber", "start_date",
+                  "end_date", "status", "created_at", "updated_at"]
 
 
 class RefillOutput(serializers.ModelSerializer):

@@ -17,13 +17,13 @@ from apps.audit.services import record, record_many
 from apps.core import access, pages
 from apps.core.decorators import staff_required
 from apps.patients.selectors import access_patient_for_staff
-from apps.records import rules, selectors, services
+from apps.records import charts, rules, selectors, services
 from apps.records.forms import (
     AddendumForm, AllergyForm, DecisionForm, LabForm, MedicationForm, NoteForm, ProblemForm, StaffDocumentForm,
     StatusForm,
 )
 from apps.records.models import (
-    Allergy, Document, LabResult, Medication, Problem, RefillRequest, VisitNote,
+    Allergy, Document, LabResult, Medication, PatientReading, Problem, ReadingKind, RefillRequest, VisitNote,
 )
 from apps.records.portal_views import download_response
 from apps.scheduling.models import Visit
@@ -42,17 +42,40 @@ def _may(user, model, action=access.VIEW):
 
 def patient_section(*, request, patient):
     """A short chart on the staff patient page: active problems, allergies, current
-    medications, the latest labs and a link to the full records page. None for staff who may
+    medications, the latest labs, the patient's own readings from their phone (last 90 days,
+    with a trend chart per type) and links to the full records page. None for staff who may
     read none of it (the front desk)."""
     user = request.user
     if not _may(user, Problem):
         return None
     summary = selectors.patient_summary(patient)
     latest = list(selectors.labs().filter(patient=patient).order_by("-collected_at")[:5]) if _may(user, LabResult) else []
-    record_many("read", [*summary["problems"], *summary["allergies"], *summary["medications"], *latest],
+    trends = selectors.reading_trends(patient) if _may(user, PatientReading) else {}
+    readings = [_reading_trend(kind, rows) for kind, rows in trends.items()]
+    record_many("read", [*summary["problems"], *summary["allergies"], *summary["medications"], *latest,
+                         *(row for rows in trends.values() for row in rows)],
                 detail={"view": "staff_patient_section"})
     return {"template": T + "_patient_section.html",
-            "context": {**summary, "labs": latest, "patient": patient}}
+            "context": {**summary, "labs": latest, "patient": patient, "readings": readings}}
+
+
+def _reading_trend(kind, rows):
+    """One type of the patient's readings for the patient page: its label, the newest reading
+    and the small chart of the last ones (None for a single reading)."""
+    return {"kind": kind, "label": ReadingKind(kind).label, "latest": rows[-1], "count": len(rows),
+            "chart": charts.readings_chart(rows)}
+
+
+def visit_note_link(*, request, visit):
+    """The staff visit page's link to the visit's note editor (scheduling's extension point
+    staff_visit_links), for staff who may read notes; none for a cancelled or missed visit,
+    which takes no note."""
+    if not request.user.has_perm("records.view_visitnote") or visit.status in (Visit.Status.CANCELLED,
+                                                                                Visit.Status.NO_SHOW):
+        return None
+    writes = visit.provider.user_id == request.user.pk and request.user.has_perm("records.sign_visitnote")
+    return {"label": "Note", "text": "Write or sign the visit note" if writes else "Open the visit note",
+            "url": reverse("staff_records_visit_note", args=[visit.pk])}
 
 
 # --- the chart page --------------------------------------------------------------------------------------

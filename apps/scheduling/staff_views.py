@@ -15,14 +15,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.services import record, record_many
-from apps.core import access, pages, validation
+from apps.core import access, pages
 from apps.core.decorators import staff_required
 from apps.core.exceptions import DomainError, ValidationFailed
 from apps.scheduling import selectors, services
+from apps.scheduling.hooks import staff_visit_links
 from apps.scheduling.models import Severity, Visit, VisitRequest, VisitSlot
 from apps.scheduling.staff_forms import (
     AssignForm, DayScheduleForm, FrontDeskForm, OfferForm, OverrideSeverityForm, ReasonForm, RescheduleForm,
@@ -58,10 +58,7 @@ def _filter_problem(form):
 
 
 def _next_url(request, default):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and not validation.text_problem(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
+    return pages.safe_next(request, default)
 
 
 # --- the requests board ---------------------------------------------------------------------
@@ -372,6 +369,8 @@ def _render_visit(request, visit, *, cancel_form=None, error=None, status=200):
         "error": error,
         "now": timezone.now(),
         "next": _next_url(request, ""),
+        # Links from the apps above (hooks.staff_visit_links), e.g. the visit's note.
+        "links": [link for link in staff_visit_links.all(request=request, visit=visit) if link],
     }
     record("read", visit, detail={"view": "staff_visit_detail"})
     return render(request, "scheduling/staff/visit_detail.html", context, status=status)

@@ -64,13 +64,20 @@ def test_anonymous_is_401_with_the_scheme_to_use(clinic, path):
     assert response["WWW-Authenticate"] == "Api-Key"
 
 
-def test_staff_without_their_second_factor_are_sent_to_verify_it_and_read_nothing(clinic, provider_user):
-    # The site's rule for staff sessions (accounts' StaffMFARequiredMiddleware) answers first.
-    response = api_session(provider_user, verified=False).get(url(clinic, "Patient", "patient"))
+def test_staff_without_their_second_factor_get_a_401_outcome_and_read_nothing(clinic, provider_user):
+    # A FHIR client is no browser: no redirect to the MFA page, an OperationOutcome instead.
+    response = fhir_get(api_session(provider_user, verified=False), url(clinic, "Patient", "patient"))
+
+    assert_outcome(response, 401, "login")
+    assert clinic.patient.mrn.encode() not in response.content
+    assert clinic.patient.last_name.encode() not in response.content
+
+
+def test_staff_without_their_second_factor_still_reach_no_staff_page(clinic, provider_user):
+    response = api_session(provider_user, verified=False).get("/staff/")
 
     assert response.status_code == 302
     assert response["Location"].startswith("/staff/mfa/")
-    assert clinic.patient.mrn.encode() not in response.content
 
 
 @pytest.mark.parametrize("kind, attr", OWN + OTHERS + DIRECTORY)

@@ -19,7 +19,7 @@ EXPECTED = {
     "Condition": {"patient"},
     "AllergyIntolerance": {"patient"},
     "MedicationRequest": {"patient"},
-    "Observation": {"patient", "code", "date"},
+    "Observation": {"patient", "category", "code", "date"},
 }
 
 

@@ -21,7 +21,7 @@ SEARCHES = ["Patient", "Practitioner", "Location", "Schedule", "Slot", "Appointm
 @pytest.fixture
 def busy_clinic(clinic, provider_user):
     """Thirty more visits (half of them completed), each with its own patient, a chart row of
-    each kind and a released lab for eight of them, and more providers and locations with
+    each kind, a released lab and two blood-pressure readings for eight of them, and more providers and locations with
     availability."""
     start = clinic.free_slot.start + datetime.timedelta(days=1)
     for i in range(30):
@@ -33,6 +33,8 @@ def busy_clinic(clinic, provider_user):
             records.allergy(patient, provider_user)
             records.medication(patient, provider_user, prescriber=clinic.provider)
             records.lab(patient, provider_user, release=True)
+            # Observation searches lab results and the patients' own readings as one UNION
+            records.readings(patient, [records.bp_reading(hours_ago=1), records.bp_reading(120, 80, hours_ago=3)])
     for _ in range(6):
         WindowFactory(provider=ProviderFactory(), location=LocationFactory())
     return clinic

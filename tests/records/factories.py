@@ -77,3 +77,16 @@ def lab(patient, actor, *, release=False, value="6.1", days_ago=2, **fields):
 
 def upload(name="card.png", content=PNG, content_type="image/png"):
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def readings(patient, rows, *, kinds=None):
+    """Store `rows` (dicts as the phone app sends them) for `patient`, with syncing of their
+    types (or `kinds`) turned on first."""
+    kinds = kinds or {row["kind"] for row in rows}
+    services.reading_permissions_set(patient=patient, changes={kind: True for kind in kinds}, actor=patient.user)
+    return services.record_readings(patient, rows, patient.user).created
+
+
+def bp_reading(systolic=128, diastolic=82, *, hours_ago=2, source="Omron BP7000"):
+    return {"kind": "blood_pressure", "value": systolic, "diastolic": diastolic, "unit": "mmHg", "source": source,
+            "measured_at": (timezone.now() - datetime.timedelta(hours=hours_ago)).isoformat()}

@@ -1,7 +1,10 @@
 """The staff records pages: the chart section on the patient page, the records page per tab with
 its forms, the note editor (draft, sign, addendum), labs entry and release, documents, and the
 provider's queues. Each role sees what its permissions allow; every page audits its reads."""
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from apps.audit.models import AccessLog
 from apps.records import services
@@ -119,3 +122,59 @@ def test_patients_and_unverified_staff_cannot_open_staff_pages(client_for, patie
     assert client_for(patient.user).get(url).status_code == 302
     response = client_for(provider_user, verified=False).get(url)
     assert response.status_code == 302 and "mfa" in response["Location"]
+
+
+def test_the_staff_visit_page_links_to_its_note_editor(client_for, patient, provider, provider_user, nurse, front_desk):
+    visit = make_visit(patient, provider)
+    page = f"/staff/scheduling/visits/{visit.pk}/"
+    editor = f"/staff/records/visits/{visit.pk}/note/"
+
+    mine = client_for(provider_user).get(page)
+    theirs = client_for(nurse).get(page)
+    desk = client_for(front_desk).get(page)
+
+    assert mine.status_code == 200 and editor in mine.content.decode()
+    assert "Write or sign the visit note" in mine.content.decode()
+    assert theirs.status_code == 200 and "Open the visit note" in theirs.content.decode()
+    assert desk.status_code == 200 and editor not in desk.content.decode()
+
+
+def test_a_cancelled_visit_offers_no_note(client_for, patient, provider, provider_user):
+    visit = make_visit(patient, provider, status="CANCELLED")
+
+    response = client_for(provider_user).get(f"/staff/scheduling/visits/{visit.pk}/")
+
+    assert response.status_code == 200
+    assert f"/staff/records/visits/{visit.pk}/note/" not in response.content.decode()
+
+
+def test_the_staff_nav_leads_providers_to_the_records_queues(client_for, provider_user, nurse):
+    provider_nav = client_for(provider_user).get("/staff/").content.decode()
+    nurse_nav = client_for(nurse).get("/staff/").content.decode()
+
+    assert 'href="/staff/records/notes/"' in provider_nav and ">Records</a>" in provider_nav
+    assert ">Records</a>" not in nurse_nav
+
+
+def _readings(patient):
+    services.reading_permissions_set(patient=patient, changes={"blood_pressure": True}, actor=patient.user)
+    now = timezone.now()
+    services.record_readings(patient, [
+        {"kind": "blood_pressure", "value": 140 - i, "diastolic": 90 - i, "unit": "mmHg", "source": "Omron",
+         "measured_at": (now - datetime.timedelta(days=i)).isoformat()} for i in range(3)], patient.user)
+
+
+def test_the_care_team_sees_the_patients_readings_with_a_trend_chart(client_for, patient, provider_user, front_desk):
+    _readings(patient)
+
+    response = client_for(provider_user).get(f"/staff/patients/{patient.pk}/")
+    desk = client_for(front_desk).get(f"/staff/patients/{patient.pk}/").content.decode()
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Readings from the patient's phone" in text and "Patient-reported" in text
+    assert "Blood pressure</strong>: 140/90 mm[Hg]" in text
+    assert text.count("<polyline") == 2 and "<script" not in text.split("Readings from")[1].split("</section>")[0]
+    assert "upper line systolic" in text
+    assert AccessLog.objects.filter(actor_user=provider_user, object_type="records.patientreading").count() == 3
+    assert "Patient-reported" not in desk

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.transitions import TransitionEvent
-from apps.records.codes import validate_icd10
+from apps.records.codes import validate_icd10, validate_rxnorm, validate_snomed
 
 
 class Problem(models.Model):
@@ -68,7 +68,14 @@ class Allergy(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="allergies")
+    class CodeSystem(models.TextChoices):
+        RXNORM = "rxnorm", "RxNorm (a drug)"
+        SNOMED = "snomed", "SNOMED CT (a food, a material, something in the air)"
+
     substance = models.CharField(max_length=200)
+    # The substance coded when staff know the code (optional: the name is always kept).
+    substance_system = models.CharField(max_length=8, choices=CodeSystem.choices, blank=True)
+    substance_code = models.CharField(max_length=18, blank=True)
     reaction = models.CharField(max_length=200, blank=True)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MODERATE)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -80,9 +87,27 @@ class Allergy(models.Model):
         ordering = ["status", "substance"]
         verbose_name_plural = "allergies"
         indexes = [models.Index(fields=["patient", "status"], name="records_allergy_patient_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(substance_code="") | ~Q(substance_system=""),
+                                   name="records_allergy_code_has_system"),
+        ]
 
     def __str__(self):
         return self.substance
+
+    def clean(self):
+        if self.substance_code and not self.substance_system:
+            raise ValidationError({"substance_system": "Say which code system the substance code is from."})
+        if self.substance_system == self.CodeSystem.RXNORM:
+            try:
+                validate_rxnorm(self.substance_code)
+            except ValidationError as exc:
+                raise ValidationError({"substance_code": exc.messages})
+        if self.substance_system == self.CodeSystem.SNOMED:
+            try:
+                validate_snomed(self.substance_code)
+            except ValidationError as exc:
+                raise ValidationError({"substance_code": exc.messages})
 
 
 class AllergyEvent(TransitionEvent):
@@ -119,6 +144,8 @@ class Medication(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="medications")
     name = models.CharField(max_length=200)
+    # The drug's RxNorm concept (RxCUI) when staff know it; the name is always kept.
+    rxnorm_code = models.CharField("RxNorm code", max_length=8, blank=True, validators=[validate_rxnorm])
     dose = models.CharField(max_length=100)
     route = models.CharField(max_length=12, choices=Route.choices, default=Route.ORAL)
     frequency = models.CharField(max_length=100)

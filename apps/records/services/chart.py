@@ -18,8 +18,8 @@ from apps.records.services._common import move, notify_patient, user_actor, vali
 # What each chart model lets staff set (the rest is kept by the services).
 CHART_FIELDS = {
     Problem: ("code", "description", "onset_date", "note"),
-    Allergy: ("substance", "reaction", "severity"),
-    Medication: ("name", "dose", "route", "frequency", "prescriber", "start_date", "end_date"),
+    Allergy: ("substance", "substance_system", "substance_code", "reaction", "severity"),
+    Medication: ("name", "rxnorm_code", "dose", "route", "frequency", "prescriber", "start_date", "end_date"),
 }
 R = RefillRequest.Status
 
@@ -30,6 +30,9 @@ def _fields(model, fields):
         raise ValueError(f"{model.__name__}: not editable: {sorted(unknown)}")
     if model is Problem and "code" in fields:
         fields["code"] = str(fields["code"] or "").strip().upper()
+    for name in ("substance_code", "rxnorm_code"):
+        if name in fields:
+            fields[name] = str(fields[name] or "").strip()
     return fields
 
 

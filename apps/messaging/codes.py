@@ -11,6 +11,11 @@ from django.conf import settings
 from apps.messaging.outbox import sms_reply_enqueue
 
 KIND = "sms_reply_sign_in_code"
+# Kinds whose body is a credential: once the row is SENT, FAILED or CANCELLED the body is
+# replaced by SCRUBBED_BODY (apps/messaging/delivery.py), so the code lives only as long as
+# it may be delivered.
+SECRET_KINDS = frozenset({KIND})
+SCRUBBED_BODY = "[sign-in code removed after delivery]"
 
 
 def sign_in_code_text(code):

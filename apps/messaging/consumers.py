@@ -3,9 +3,17 @@
 A transaction's events arrive as one channel-layer message, {"type": "notification.events",
 "events": [...]} (apps.messaging.events), and each goes to the browser as its own frame, as
 before. Single events ({"type": "notification.new", ...}) are still accepted, from a process
-running the previous version during a deploy."""
-import asyncio
+running the previous version during a deploy.
 
+Phone apps connect with their session token in an `X-Session-Token` handshake header (the
+token of django-allauth headless sign-in, as on /api/v1/portal/): never in the URL, which
+ends up in logs. A token that no longer resolves (signed out, "sign out everywhere",
+deactivated) is refused with 4401, and the periodic re-check closes an open socket whose
+token ended. Staff cannot use app tokens (their second factor lives in the browser)."""
+import asyncio
+import re
+
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -15,17 +23,43 @@ from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJs
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.messaging import selectors, services
 from apps.messaging.events import user_group
+from apps.messaging.presence import PATIENT, STAFF, PresenceMixin
 
 
 RECENT = 10
+APP_TOKEN_HEADER = b"x-session-token"
+# allauth's session keys: anything else (NUL, 10,000 characters) is no token, without a query.
+APP_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{8,128}")
+
+
+def app_token(scope):
+    """The phone app's session token from the handshake headers ("" when none)."""
+    for name, value in scope.get("headers") or []:
+        if name.lower() == APP_TOKEN_HEADER:
+            return value.decode("latin-1").strip()
+    return ""
+
+
+def app_token_user(token):
+    """The active patient-side user a phone app's session token belongs to, or None."""
+    if not APP_TOKEN_SHAPE.fullmatch(token or ""):
+        return None
+    found = authenticate_by_x_session_token(token)
+    user = found[0] if found else None
+    return user if user is not None and user.is_active and not user.is_staff else None
 # With the in-memory channel layer (no REDIS_URL) an event raised in another process (a Celery
 # worker) cannot reach this socket, so the consumer also looks for new rows this often.
 CATCH_UP_SECONDS = 10
 
 
-class NotificationConsumer(ClinicJsonConsumer):
+class NotificationConsumer(PresenceMixin, ClinicJsonConsumer):
+    app_token = ""
+
     async def connect(self):
         user = self.scope.get("user")
+        self.app_token = app_token(self.scope)
+        if self.app_token:  # a phone app: its token decides, whatever cookie came along
+            user = await database_sync_to_async(app_token_user)(self.app_token)
         if user is None or not user.is_authenticated or not user.is_active:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
@@ -44,9 +78,20 @@ class NotificationConsumer(ClinicJsonConsumer):
         self.catch_up = None
         if not settings.REDIS_URL:
             self.catch_up = asyncio.ensure_future(self._catch_up_loop())
+        # Live presence (apps/messaging/presence.py): a patient on the phone app or the portal is online.
+        if user.is_staff:
+            await self.presence_open(STAFF, user.pk)
+        else:
+            patient_id = await database_sync_to_async(lambda: getattr(access.patient_of(user), "pk", None))()
+            if patient_id is not None:  # a registrant without a record yet is nobody's patient
+                await self.presence_open(PATIENT, patient_id)
 
     def authorize(self, user):
-        """Anyone signed in hears their own notifications; staff after their second factor."""
+        """Anyone signed in hears their own notifications; staff after their second factor; a
+        phone app while its token still belongs to this user."""
+        if self.app_token:
+            owner = app_token_user(self.app_token)
+            return None if owner is not None and owner.pk == user.pk else CLOSE_UNAUTHENTICATED
         if access.is_staff(user) and not access.staff_verified(socket_actor(self.scope, user)):
             return CLOSE_FORBIDDEN
         return None  # socket_actor has set the second factor on `user`
@@ -68,6 +113,7 @@ class NotificationConsumer(ClinicJsonConsumer):
                 await self.send_json({"type": "unread", "unread": unread})
 
     async def disconnect(self, code):
+        await self.presence_close()
         if getattr(self, "catch_up", None):
             self.catch_up.cancel()
         if getattr(self, "group", None):

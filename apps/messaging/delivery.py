@@ -60,7 +60,10 @@ from django.utils import timezone
 from apps.core.tasks import PROCESS_STALE_SECONDS, current_process_id, fresh_process_beats
 from apps.core.transitions import transition_rows
 from apps.messaging.models import Channel, DeliveryAttempt, OutboundMessage, SmsOptOut
+from apps.messaging.codes import SCRUBBED_BODY, SECRET_KINDS
 from apps.messaging.outbox import REPLY_KIND_PREFIX, kick_after_commit, kick_batch_after_commit, sms_opted_out
+from apps.messaging.push.providers import InvalidPushToken, get_push_sender
+from apps.messaging.push.services import device_retire_invalid_token, push_suppressed_reason
 from apps.messaging.reminders import reminder_suppressed_reason
 from apps.messaging.services import notify
 from apps.messaging.sms import (
@@ -83,13 +86,15 @@ class Backends:
 
     sms: object = None
     email: object = None
+    push: object = None
 
     def __post_init__(self):
         self.sms = self.sms or get_sms_backend()
         self.email = self.email or get_email_sender()
+        self.push = self.push or get_push_sender()
 
     def for_channel(self, channel):
-        return self.sms if channel == Channel.SMS else self.email
+        return {Channel.SMS: self.sms, Channel.PUSH: self.push}.get(channel, self.email)
 
 
 @dataclass
@@ -228,6 +233,7 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
                 "sent_at": now, "claim_token": None,
                 "provider_message_id": result.provider_message_id if result else "",
                 "provider_status": (result.provider_status if result else "") or "sent", "last_error": "",
+                **_scrubbed(message),
             }
             if transition_rows(claimed, from_status=Status.SENDING, to=Status.SENT, **fields):
                 return Status.SENT
@@ -240,8 +246,11 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
         if outcome == Outcome.PERMANENT or (attempt is not None and attempt.number >= settings.MESSAGING_MAX_ATTEMPTS):
             if error is not None and getattr(error, "code", "") == str(TWILIO_UNSUBSCRIBED) and message.channel == Channel.SMS:
                 SmsOptOut.objects.get_or_create(phone=message.to, defaults={"keyword": "carrier"})
+            if isinstance(error, InvalidPushToken) and message.channel == Channel.PUSH:
+                device_retire_invalid_token(device_id=message.to, token=error.token)
             updated = transition_rows(
-                claimed, from_status=Status.SENDING, to=Status.FAILED, finished_at=now, claim_token=None, last_error=error_text
+                claimed, from_status=Status.SENDING, to=Status.FAILED, finished_at=now, claim_token=None, last_error=error_text,
+                **_scrubbed(message),
             )
             return Status.FAILED if updated else None
 
@@ -259,9 +268,17 @@ def _finish(message, token, attempt, *, outcome, result=None, error=None, now=No
         return None
 
 
+def _scrubbed(message):
+    """The fields that wipe a one-time code from a row that will not be sent again (the
+    row's metadata stays: who, when, which provider id)."""
+    return {"body": SCRUBBED_BODY} if message.kind in SECRET_KINDS else {}
+
+
 def _suppressed(message):
     """Why this row must not go out any more (preferences changed since it was queued)."""
     patient = message.patient
+    if message.channel == Channel.PUSH:
+        return push_suppressed_reason(message)
     if message.channel == Channel.SMS and not message.kind.startswith(REPLY_KIND_PREFIX):
         stopped = message.stopped if hasattr(message, "stopped") else sms_opted_out(message.to)
         if stopped:
@@ -346,7 +363,7 @@ def _load_claimed(ids, token):
 def _cancel_suppressed(message, token, reason):
     updated = transition_rows(
         _claimed(message.pk, token), from_status=Status.SENDING, to=Status.CANCELLED,
-        claim_token=None, finished_at=timezone.now(), last_error=reason,
+        claim_token=None, finished_at=timezone.now(), last_error=reason, **_scrubbed(message),
     )
     return Status.CANCELLED if updated else None
 
@@ -488,6 +505,7 @@ def _record_sent(token, done):
             provider_message_id=Subquery(sid_of_attempt.order_by("-number").values("provider_message_id")[:1]),
             provider_status=_unless_set("provider_status", _per_row(
                 [(m.pk, r.provider_status or "sent") for m, _, r in done], CharField(), F("provider_status"))),
+            **_scrubbed_batch([m for m, _, _ in done]),
         )
         ours = set(ids)
         if moved != len(ids):  # some were reaped meanwhile: ours are the rows this UPDATE sent
@@ -497,6 +515,15 @@ def _record_sent(token, done):
         if message.pk not in ours:  # reaped while we were sending
             statuses[message.pk] = _finish(message, token, attempt, outcome=Outcome.SUCCESS, result=result, now=now)
     return statuses
+
+
+def _scrubbed_batch(messages):
+    """_scrubbed for the rows of one UPDATE: the code's rows get SCRUBBED_BODY, the others
+    keep theirs (nothing added to the statement when the batch holds no code)."""
+    secret = [m.pk for m in messages if m.kind in SECRET_KINDS]
+    if not secret:
+        return {}
+    return {"body": Case(When(pk__in=secret, then=Value(SCRUBBED_BODY)), default=F("body"), output_field=CharField())}
 
 
 def _send_batch(token, ids, backends, report, out_of_time, unstarted):

@@ -61,6 +61,9 @@ class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     EMAIL = "email", "Email"
     IN_APP = "in_app", "In-app"
+    # To a phone app, one row per (notification, device): `to` holds the device id
+    # (apps/messaging/push/).
+    PUSH = "push", "Push"
 
 
 class OutboundMessageQuerySet(models.QuerySet):
@@ -289,3 +292,4 @@ class MessageTemplate(models.Model):
 
 # Secure threads live in their own module; imported here so Django registers them.
 from apps.messaging.threads.models import Attachment, Message, ReadReceipt, Thread, ThreadEvent  # noqa: E402,F401
+from apps.messaging.push.models import Device, DeviceEvent, PushOutboxEntry, PushPreference  # noqa: E402,F401

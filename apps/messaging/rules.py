@@ -8,6 +8,7 @@ recipient alone: a patient's through their record, staff their own (every staff 
 notifications whatever their role, see selectors.access_notification)."""
 from apps.core import access
 from apps.messaging.models import Notification
+from apps.messaging.push.models import Device
 from apps.messaging.threads.models import Attachment, Message, Thread
 
 VIEW, CHANGE = access.VIEW, access.CHANGE
@@ -56,4 +57,11 @@ def register():
         # Staff see only their own notifications (and the admin's list, by its permission).
         perms={VIEW: "messaging.view_notification"},
         staff=lambda queryset, user: queryset.filter(recipient=user),
+    )
+    access.register(
+        Device,
+        # A patient's phones: only the active ones (an unregistered device is gone for them).
+        own=lambda queryset, patient: queryset.filter(user_id=patient.user_id, status=Device.Status.ACTIVE),
+        perms={VIEW: "messaging.view_device"},
+        staff=lambda queryset, user: queryset.filter(user=user),
     )

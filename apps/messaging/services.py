@@ -1,13 +1,16 @@
 """The notification service later features call. notify() writes the in-app row in the
-caller's transaction and pushes it over WebSockets after commit; with outbox=True it also
+caller's transaction and pushes it over WebSockets after commit (and queues a push to each of
+the user's phones, apps/messaging/push/services.py); with outbox=True it also
 queues SMS/email for a patient through message_enqueue (apps/messaging/outbox.py)."""
 from django.db import transaction
 from django.utils import timezone
 
 from apps.core.exceptions import NotFound
 from apps.messaging.events import publish_to_user
+from apps.messaging.hooks import notifications_changed
 from apps.messaging.models import Channel, Notification
 from apps.messaging.outbox import message_enqueue  # noqa: F401  (re-exported: the outbox API)
+from apps.messaging.push.services import push_enqueue
 from apps.messaging.selectors import unread_count
 from apps.patients.models import Patient
 
@@ -26,6 +29,8 @@ def notify(*, user, kind, title, body="", link="", data=None, urgent=False, outb
         recipient=user, kind=kind, title=title[:200], body=body, link=link, data=data or {}, urgent=urgent
     )
     publish_to_user(user.pk, "notification.new", {"notification": notification.as_event()})
+    # One push per notification to each of the user's phones (a generic line, no PHI).
+    push_enqueue(notification=notification)
     if outbox and not user.is_staff:
         patient = Patient.objects.filter(user=user).first()
         if patient is not None:
@@ -58,20 +63,36 @@ def _publish_unread(user):
     publish_to_user(user.pk, "notification.unread", {"unread": unread_count(user)})
 
 
+# Ids marked read per UPDATE: keeps each statement's parameters well under SQLite's limit.
+READ_BATCH = 500
+
+
 @transaction.atomic
 def notification_mark_read(*, user, notification):
     """Mark one of the user's notifications read (idempotent); every open tab of the user,
-    on any server process, gets the new unread count."""
+    on any server process, gets the new unread count. A QuerySet.update() sends no
+    post_save, so the floors above hear of it through hooks.notifications_changed."""
     if notification.recipient_id != user.pk:
         raise NotFound()
     updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
     if updated:
+        notifications_changed.all(user=user, ids=[notification.pk])
         _publish_unread(user)
     return updated
 
 
 @transaction.atomic
 def notification_mark_all_read(*, user):
-    updated = Notification.objects.for_user(user).unread().update(read_at=timezone.now())
+    """Mark every unread notification of the user read, in batches of READ_BATCH (a fixed
+    number of statements per batch, whatever it holds); the floors above hear of each batch
+    through hooks.notifications_changed. Every open tab gets the new unread count."""
+    now, updated = timezone.now(), 0
+    # The rows are locked while read (PostgreSQL), so a concurrent "mark all" waits for this
+    # one instead of reporting the same rows as its own.
+    ids = list(Notification.objects.for_user(user).unread().select_for_update().values_list("pk", flat=True))
+    for start in range(0, len(ids), READ_BATCH):
+        batch = ids[start:start + READ_BATCH]
+        updated += Notification.objects.filter(pk__in=batch, read_at__isnull=True).update(read_at=now)
+        notifications_changed.all(user=user, ids=batch)
     _publish_unread(user)
     return updated

@@ -73,27 +73,33 @@ def _status_callback_url(attempt_id):
     return f"{base}/webhooks/twilio/status/?attempt={attempt_id}"
 
 
+def slow_local_write(write):
+    """write() as a local provider's "send" (its own commit: it plays the provider). With
+    MESSAGING_SMS_TEST_DELAY (tests only) it is slow, half before and half after the write,
+    so a killed worker can die on either side of the "provider" accepting the message."""
+    delay = settings.MESSAGING_SMS_TEST_DELAY
+    if delay:
+        time.sleep(delay / 2)
+    result = write()
+    if delay:
+        time.sleep(delay / 2)
+    return result
+
+
 class LocalOutboxSMS:
-    """Writes each SMS as an SmsOutboxEntry row (its own commit: it plays the provider).
-    MESSAGING_SMS_TEST_DELAY (tests only) makes each send slow, half before and half after the
-    write, so a killed worker can die on either side of the "provider" accepting it."""
+    """Writes each SMS as an SmsOutboxEntry row (slow_local_write)."""
 
     name = "local"
 
     def send(self, *, to, body, subject="", message_id=None, attempt_id=None):
-        delay = settings.MESSAGING_SMS_TEST_DELAY
-        if delay:
-            time.sleep(delay / 2)
-        entry = SmsOutboxEntry.objects.create(
+        entry = slow_local_write(lambda: SmsOutboxEntry.objects.create(
             sid=f"LO{uuid.uuid4().hex}",
             attempt_id=attempt_id,
             message_id=message_id,
             to=to,
             from_number=settings.TWILIO_FROM_NUMBER,
             body=body,
-        )
-        if delay:
-            time.sleep(delay / 2)
+        ))
         return SendResult(provider_message_id=entry.sid, provider_status="sent")
 
     def lookup(self, *, to, body, attempt_id, since):

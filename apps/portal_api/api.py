@@ -5,12 +5,9 @@ one place: booking, cancelling and moving a visit answer the same 400 (a rule su
 cancellation window), 409 (a slot taken meanwhile) and 404 (not yours) as the portal. Every
 object named by id is read through the patient-scoped access selectors: another patient's id
 is 404, like a missing one. Every read of patient data is audited."""
-import datetime
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.generics import GenericAPIView
@@ -18,18 +15,17 @@ from rest_framework.views import APIView
 
 from apps.audit.services import record, record_many
 from apps.core.api.pagination import Pagination
-from apps.core.exceptions import NotFound
 from apps.messaging import preferences
 from apps.messaging import selectors as messaging_selectors
-from apps.messaging import rules as thread_rules
 from apps.messaging import services as messaging_services
 from apps.messaging.threads import selectors as thread_selectors
 from apps.messaging.threads import services as thread_services
 from apps.patients.services import patient_update_contact
 from apps.portal_api import serializers as s
+from apps.portal_api.operations import appointment_body, appointment_book, parse, thread_reply, thread_start
 from apps.portal_api.permissions import IsPatient
 from apps.scheduling import selectors, services
-from apps.scheduling.models import IdempotencyRecord, Visit
+from apps.scheduling.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -47,10 +43,13 @@ def _errors(*codes):
     return {code: ERRORS[code] for code in (401, 403, *codes)}
 
 
-def _parse(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+# The name the other modules of this app import (devices.py, notifications.py).
+_parse = parse
+
+
+def _answer(result):
+    status_code, body = result
+    return Response(body, status=status_code)
 
 
 class PortalView(APIView):
@@ -76,7 +75,7 @@ class ProfileView(PortalView):
     @extend_schema(summary="Change my contact details and preferences", request=s.AppProfileInput,
                    responses={200: s.AppProfileOutput, **_errors(400)})
     def patch(self, request):
-        data = _parse(s.AppProfileInput, request.data, instance=request.patient, partial=True)
+        data = parse(s.AppProfileInput, request.data, instance=request.patient, partial=True)
         patient = patient_update_contact(patient=request.patient, data=dict(data))
         return Response(s.AppProfileOutput(patient).data)
 
@@ -90,7 +89,7 @@ class PreferencesView(PortalView):
     @extend_schema(summary="Change my notification preferences", request=s.AppPreferencesInput,
                    responses={200: s.AppPreferencesOutput, **_errors(400)})
     def patch(self, request):
-        data = _parse(s.AppPreferencesInput, request.data)
+        data = parse(s.AppPreferencesInput, request.data)
         patient = preferences.notification_preferences_update(patient=request.patient, data=dict(data))
         return Response(s.AppPreferencesOutput(preferences.notification_preferences(patient)).data)
 
@@ -107,7 +106,7 @@ class AvailabilityView(PortalView):
     @extend_schema(summary="Free times on a day for a visit type", parameters=[s.AppAvailabilityInput],
                    responses={200: s.AppAvailabilityOutput, **_errors(400)})
     def get(self, request):
-        params = _parse(s.AppAvailabilityInput, request.query_params)
+        params = parse(s.AppAvailabilityInput, request.query_params)
         day = params.get("day") or timezone.localdate()
         if day < timezone.localdate():
             raise ValidationError({"day": ["Choose today or a later day."]})
@@ -120,14 +119,8 @@ class AvailabilityView(PortalView):
 
 # --- appointments ---------------------------------------------------------------------------
 
-def _appointment(visit, now):
-    visit.change_deadline = selectors.visit_change_deadline(visit)
-    visit.can_change = visit.status == Visit.Status.PLANNED and now < visit.change_deadline
-    return visit
-
-
 def _appointment_body(visit):
-    return s.AppAppointmentOutput(_appointment(selectors.access_visit_for_patient(visit.patient.user, visit.pk), timezone.now())).data
+    return appointment_body(selectors.access_visit_for_patient(visit.patient.user, visit.pk), timezone.now())
 
 
 class AppointmentsView(PortalListView):
@@ -135,12 +128,12 @@ class AppointmentsView(PortalListView):
                    parameters=[s.AppAppointmentFilterInput, OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
                    responses={200: s.AppAppointmentOutput(many=True), **_errors(400)})
     def get(self, request):
-        params = _parse(s.AppAppointmentFilterInput, request.query_params)
+        params = parse(s.AppAppointmentFilterInput, request.query_params)
         now = timezone.now()
         rows = (selectors.portal_past_visits if params["when"] == "past" else selectors.portal_upcoming_visits)(request.patient, now=now)
         page = self.paginate_queryset(rows)
         record_many("read", page, detail={"view": "app_appointments"})
-        return self.get_paginated_response(s.AppAppointmentOutput([_appointment(v, now) for v in page], many=True).data)
+        return self.get_paginated_response([appointment_body(v, now) for v in page])
 
     @extend_schema(
         summary="Book a free time",
@@ -155,20 +148,19 @@ class AppointmentsView(PortalListView):
                    422: OpenApiResponse(description="`idempotency_key_reused`: the key was used with other parameters")},
     )
     def post(self, request):
-        data = _parse(s.AppBookInput, request.data)
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if not key:
+            return _answer(appointment_book(request, request.data))
+        data = parse(s.AppBookInput, request.data)
         if len(key) > IdempotencyRecord.MAX_KEY_LENGTH:
             raise ValidationError({IDEMPOTENCY_HEADER: [f"At most {IdempotencyRecord.MAX_KEY_LENGTH} characters."]})
-        booking = dict(patient=request.patient, slot=data["slot"], visit_type=data["visit_type"], request=None, actor=request.user)
-        if key:
-            answer = services.visit_book_once(owner=f"user:{request.user.pk}", key=key, by_clinic=False, render=_appointment_body,
-                                              **booking)
-            response = Response(answer.body, status=answer.status)
-            if answer.replayed:
-                response[REPLAYED_HEADER] = "true"
-            return response
-        visit = services.booking_create(**booking)
-        return Response(_appointment_body(visit), status=status.HTTP_201_CREATED)
+        answer = services.visit_book_once(owner=f"user:{request.user.pk}", key=key, by_clinic=False, render=_appointment_body,
+                                          patient=request.patient, slot=data["slot"], visit_type=data["visit_type"],
+                                          request=None, actor=request.user)
+        response = Response(answer.body, status=answer.status)
+        if answer.replayed:
+            response[REPLAYED_HEADER] = "true"
+        return response
 
 
 class AppointmentView(PortalView):
@@ -176,7 +168,7 @@ class AppointmentView(PortalView):
     def get(self, request, visit_id):
         visit = selectors.access_visit_for_patient(request.user, visit_id)
         record("read", visit, detail={"view": "app_appointment"})
-        return Response(s.AppAppointmentOutput(_appointment(visit, timezone.now())).data)
+        return Response(appointment_body(visit, timezone.now()))
 
 
 class AppointmentCancelView(PortalView):
@@ -184,7 +176,7 @@ class AppointmentCancelView(PortalView):
                    responses={200: s.AppAppointmentOutput, **_errors(400, 404, 409)})
     def post(self, request, visit_id):
         visit = selectors.access_visit_for_patient(request.user, visit_id)
-        data = _parse(s.AppCancelInput, request.data)
+        data = parse(s.AppCancelInput, request.data)
         visit = services.visit_cancel(visit=visit, actor=request.user, reason=data["reason"])
         return Response(_appointment_body(visit))
 
@@ -194,7 +186,7 @@ class AppointmentRescheduleView(PortalView):
                    request=s.AppRescheduleInput, responses={200: s.AppAppointmentOutput, **_errors(400, 404, 409)})
     def post(self, request, visit_id):
         visit = selectors.access_visit_for_patient(request.user, visit_id)
-        data = _parse(s.AppRescheduleInput, request.data)
+        data = parse(s.AppRescheduleInput, request.data)
         visit = services.visit_reschedule(visit=visit, new_slot=data["slot"], actor=request.user, reason="Moved by the patient in the app")
         return Response(_appointment_body(visit))
 
@@ -245,10 +237,7 @@ class ThreadsView(PortalListView):
     @extend_schema(summary="Write to my care team (a new thread)", request=s.AppThreadStartInput,
                    responses={201: s.AppThreadOutput, **_errors(400)})
     def post(self, request):
-        data = _parse(s.AppThreadStartInput, request.data)
-        thread = thread_services.thread_create(patient=request.patient, subject=data["subject"], body=data["body"], author=request.user)
-        thread = thread_selectors.threads_for_patient(request.patient).get(pk=thread.pk)
-        return Response(s.AppThreadOutput(thread).data, status=status.HTTP_201_CREATED)
+        return _answer(thread_start(request, request.data))
 
 
 class ThreadMessagesView(PortalListView):
@@ -267,8 +256,4 @@ class ThreadMessagesView(PortalListView):
                    responses={201: s.AppMessageOutput, **_errors(400, 404),
                               409: OpenApiResponse(description="The thread is closed")})
     def post(self, request, thread_id):
-        thread = thread_selectors.access_thread(request.user, thread_id, thread_rules.REPLY)
-        data = _parse(s.AppReplyInput, request.data)
-        message = thread_services.message_post(thread=thread, body=data["body"], author=request.user)
-        message = thread_selectors.thread_messages(thread).get(pk=message.pk)
-        return Response(s.AppMessageOutput(message).data, status=status.HTTP_201_CREATED)
+        return _answer(thread_reply(request, thread_id, request.data))

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from apps.portal_api import api
+from apps.portal_api import api, api_care, api_sync
+from apps.portal_api import devices
+from apps.portal_api import readings
 
 urlpatterns = [
     path("portal/profile/", api.ProfileView.as_view(), name="app_profile"),
@@ -17,4 +19,29 @@ urlpatterns = [
     path("portal/notifications/<uuid:notification_id>/read/", api.NotificationReadView.as_view(), name="app_notification_read"),
     path("portal/threads/", api.ThreadsView.as_view(), name="app_threads"),
     path("portal/threads/<uuid:thread_id>/messages/", api.ThreadMessagesView.as_view(), name="app_thread_messages"),
+    path("portal/sync/", api_sync.SyncView.as_view(), name="app_sync"),
+    path("portal/consents/", api_care.ConsentsView.as_view(), name="app_consents"),
+    path("portal/consents/<uuid:consent_id>/", api_care.ConsentView.as_view(), name="app_consent"),
+    path("portal/consents/<uuid:consent_id>/sign/", api_care.ConsentSignView.as_view(), name="app_consent_sign"),
+    path("portal/telehealth/sessions/", api_care.TelehealthSessionsView.as_view(), name="app_telehealth_sessions"),
+    path("portal/telehealth/sessions/<uuid:session_id>/join-token/", api_care.TelehealthJoinTokenView.as_view(),
+         name="app_telehealth_join_token"),
+    path("portal/telehealth/sessions/<uuid:session_id>/device-check/", api_care.TelehealthDeviceCheckView.as_view(),
+         name="app_telehealth_device_check"),
+    path("portal/bills/", api_care.BillsView.as_view(), name="app_bills"),
+    path("portal/bills/balance/", api_care.BalanceView.as_view(), name="app_balance"),
+    path("portal/bills/<uuid:invoice_id>/", api_care.BillView.as_view(), name="app_bill"),
+    path("portal/bills/<uuid:invoice_id>/pay/", api_care.BillPayView.as_view(), name="app_bill_pay"),
+    path("portal/payments/", api_care.PaymentsView.as_view(), name="app_payments"),
+    path("portal/records/summary/", api_care.HealthSummaryView.as_view(), name="app_health_summary"),
+    path("portal/records/visit-summaries/", api_care.VisitSummariesView.as_view(), name="app_visit_summaries"),
+    path("portal/records/lab-results/", api_care.LabResultsView.as_view(), name="app_lab_results"),
+    path("portal/records/documents/", api_care.DocumentsView.as_view(), name="app_documents"),
+    path("portal/records/medications/<uuid:medication_id>/refill/", api_care.RefillRequestView.as_view(),
+         name="app_refill_request"),
+    path("portal/devices/", devices.DevicesView.as_view(), name="app_devices"),
+    path("portal/devices/<uuid:device_id>/", devices.DeviceView.as_view(), name="app_device"),
+    path("portal/push-preferences/", devices.PushPreferencesView.as_view(), name="app_push_preferences"),
+    path("portal/readings/", readings.ReadingsView.as_view(), name="app_readings"),
+    path("portal/readings/permissions/", readings.ReadingPermissionsView.as_view(), name="app_reading_permissions"),
 ]

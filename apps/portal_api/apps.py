@@ -10,3 +10,9 @@ class PortalApiConfig(AppConfig):
     label = "portal_api"
     verbose_name = "Patient app API"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The offline-sync change log listens to the apps below (changes.py).
+        from apps.portal_api import changes
+
+        changes.connect()

@@ -178,3 +178,74 @@ class AppThreadStartInput(serializers.Serializer):
 
 class AppReplyInput(serializers.Serializer):
     body = serializers.CharField(max_length=10_000)
+
+
+class AppRefillInput(serializers.Serializer):
+    pharmacy = serializers.CharField(max_length=200, help_text="Pharmacy name and town or phone.")
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+# --- offline sync ---------------------------------------------------------------------------------
+
+class AppSyncInput(validation.QueryInput):
+    since = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                  help_text="The `cursor` of the last answer; left out: from the start of the log.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+
+class AppSyncChangeOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.UUIDField()
+    deleted = serializers.BooleanField(help_text="A tombstone: the object is gone or no longer yours to see; drop it.")
+    data = serializers.DictField(allow_null=True, help_text="The object as its list endpoint shows it (null when deleted).")
+
+
+class AppSyncOutput(serializers.Serializer):
+    changes = AppSyncChangeOutput(many=True)
+    cursor = serializers.CharField(help_text="Send it back as `since` next time.")
+    more = serializers.BooleanField(help_text="More changes follow: ask again at once with the new cursor.")
+
+
+class AppSyncActionInput(serializers.Serializer):
+    TYPES = ["appointment", "thread", "message", "refill", "reading"]
+
+    client_id = serializers.CharField(max_length=100, help_text="Made by the app once per action; a retry sends the same.")
+    type = serializers.ChoiceField(choices=TYPES)
+    data = serializers.DictField(help_text="The live endpoint's body; `message` also names its `thread`, "
+                                           "`refill` its `medication`; `reading` is POST readings/'s "
+                                           "{\"readings\": [...]}.")
+
+
+class AppSyncActionsInput(serializers.Serializer):
+    actions = AppSyncActionInput(many=True, max_length=50, allow_empty=False)
+
+
+class AppSyncActionOutput(serializers.Serializer):
+    client_id = serializers.CharField()
+    type = serializers.CharField()
+    result = serializers.ChoiceField(choices=["applied", "refused"])
+    status = serializers.IntegerField(help_text="What the live call answers (201, 400, 404, 409...).")
+    body = serializers.DictField(help_text="The live call's body: the object made, or {code, message, extra}.")
+    replayed = serializers.BooleanField(help_text="This client id was seen before: its first answer, nothing done again.")
+
+
+class AppSyncActionsOutput(serializers.Serializer):
+    results = AppSyncActionOutput(many=True)
+
+
+class AppSyncMessageOutput(AppMessageOutput):
+    thread = serializers.UUIDField(source="thread_id")
+
+
+class AppVisitSummaryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    visit = serializers.UUIDField(source="visit_id")
+    visit_start = serializers.DateTimeField(source="visit.start")
+    provider_name = serializers.CharField(source="visit.provider.user.full_name")
+    location_name = serializers.CharField(source="visit.location.name")
+    reason = serializers.CharField()
+    assessment = serializers.CharField()
+    plan = serializers.CharField()
+    follow_up = serializers.CharField()
+    medications_changed = serializers.CharField()
+    released_at = serializers.DateTimeField()

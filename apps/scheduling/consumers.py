@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from apps.accounts.websocket import socket_actor
 from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
+from apps.messaging.presence import STAFF, PresenceMixin
 from apps.scheduling.events import BOARD_GROUP, location_queue_group
 from apps.scheduling.models import Location, VisitRequest
 
@@ -33,7 +34,7 @@ FORWARDED_TYPES = frozenset({
 })
 
 
-class StaffBoardConsumer(ClinicJsonConsumer):
+class StaffBoardConsumer(PresenceMixin, ClinicJsonConsumer):
     group = BOARD_GROUP
 
     def authorize(self, user):
@@ -63,15 +64,25 @@ class StaffBoardConsumer(ClinicJsonConsumer):
         self.joined = True
         await self.admit(user)
         await self.send_json({"type": "hello"})
+        # Live presence (apps/messaging/presence.py): this colleague is online while it is open.
+        await self.presence_open(STAFF, user.pk)
 
     async def disconnect(self, code):
+        await self.presence_close()
         if getattr(self, "joined", False):
             self.joined = False
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        # The board only listens; nothing a client sends does anything.
-        return
+        # The board only listens, except to {"action": "presence"} (who is online, then
+        # changes); anything else a client sends does nothing and gets no answer.
+        if self.admitted and text_data and '"presence"' in text_data:
+            try:
+                content = await self.decode_json(text_data)
+            except ValueError:
+                return
+            if isinstance(content, dict) and content.get("action") == "presence":
+                await self.presence_watch()
 
     async def _send_event(self, event):
         event_type = event.get("type")

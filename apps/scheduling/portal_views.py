@@ -5,6 +5,7 @@ window): each view says how it answers a refusal (core.pages.on_error) before it
 service, and core's DomainErrorMiddleware draws that answer; a request or visit that is not
 the patient's is the 404 page. Every page that shows request or visit data writes audit rows."""
 import datetime
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +21,7 @@ from apps.core import pages
 from apps.core.exceptions import InvalidTransition, NotFound, ValidationFailed
 from apps.core.transitions import can_transition
 from apps.patients.decorators import patient_required
-from apps.scheduling import selectors, services
+from apps.scheduling import hooks, selectors, services
 from apps.scheduling.exceptions import CancellationWindowClosed, HoldExpired, OfferExpired, OfferNotOpen
 from apps.scheduling.models import Severity, Visit, VisitRequest
 from apps.scheduling.portal_forms import (
@@ -32,6 +33,7 @@ from apps.scheduling.triage import EMERGENCY_INSTRUCTIONS
 PAST_PAGE_SIZE = 10
 HOLDS_SESSION_KEY = "portal_booking_holds"
 T = "scheduling/portal/"
+logger = logging.getLogger(__name__)
 
 
 def _request_or_404(request, request_id):
@@ -58,6 +60,19 @@ def _invalid(form):
     message = " ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
                        for name, errors in fields.items())
     return ValidationFailed(fields, message=message)
+
+
+def _booking_estimate(request, *, visit_type, slot):
+    """What an app above answers to scheduling's booking_estimate hook for this visit (billing:
+    the patient's estimated share), or None. The estimate is a courtesy on a page whose job is
+    booking: a receiver that raises is logged and the page shows no estimate (never a 500)."""
+    if visit_type is None or slot is None or not hooks.booking_estimate:
+        return None
+    try:
+        return hooks.booking_estimate.first(patient=request.patient, visit_type=visit_type, slot=slot, actor=request.user)
+    except Exception:
+        logger.exception("booking_estimate receiver failed (slot %s); the page shows no estimate", slot.pk)
+        return None
 
 
 # --- overview -------------------------------------------------------------------------------
@@ -199,8 +214,13 @@ def offer(request, request_id):
 
 
 def _offer_page(request, visit_request, slots, forms, status):
+    # One estimate for the offer: the times share the request's visit type (and, in practice,
+    # the plan year); the first one dates the fee and the coverage. Only on the GET: a refused
+    # POST writes nothing (an eligibility check, its audit row), and the patient saw it already.
+    estimate = _booking_estimate(request, visit_type=visit_request.visit_type, slot=slots[0]) if request.method == "GET" else None
     return render(request, T + "offer.html", {
         "req": visit_request, "slots": slots, "accept_form": forms["accept"], "decline_form": forms["decline"],
+        "estimate": estimate,
     }, status=status)
 
 
@@ -343,6 +363,7 @@ def book_confirm(request, slot_id):
     visit_type = selectors.self_bookable_visit_types().filter(pk=hold["visit_type"]).first()
     return render(request, T + "book_confirm.html", {
         "slot": slot, "visit_type": visit_type, "form": BookingConfirmForm(), "req_id": hold["request"],
+        "estimate": _booking_estimate(request, visit_type=visit_type, slot=slot),
     })
 
 

@@ -229,6 +229,12 @@ ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
 # It is a server-side session: it lasts SESSION_ABSOLUTE_HOURS at most, and signing out or
 # "sign out everywhere" (allauth.usersessions) ends it at once.
 HEADLESS_CLIENTS = ("app",)
+# Offline sync (apps/portal_api/changes.py): a change joins the feed this many seconds after it
+# is written, so a transaction still committing is never passed by an app's cursor.
+PORTAL_SYNC_SETTLE_SECONDS = env.int("PORTAL_SYNC_SETTLE_SECONDS", default=2)
+# Live presence (apps/messaging/presence.py): an open socket renews itself every third of this;
+# a server that stops renewing (it died) has its sockets counted offline after it.
+PRESENCE_TTL_SECONDS = env.int("PRESENCE_TTL_SECONDS", default=90)
 HEADLESS_ONLY = False
 HEADLESS_SERVE_SPECIFICATION = False
 HEADLESS_FRONTEND_URLS = {}
@@ -382,6 +388,7 @@ SPECTACULAR_SETTINGS = {
         "ModeEnum": "apps.scheduling.models.Mode",
         "AllergySeverityEnum": "apps.records.models.chart.Allergy.Severity",
         "UsStateEnum": "apps.consents.models.US_STATES",
+        "ConsentStatusEnum": "apps.consents.models.ConsentForm.Status",
     },
 }
 
@@ -461,6 +468,20 @@ MESSAGING_REMINDER_OFFSETS_HOURS = env.list("MESSAGING_REMINDER_OFFSETS_HOURS", 
 # "attachments/"), served only through an access check. Largest file, and files per message.
 MESSAGING_ATTACHMENT_MAX_BYTES = env.int("MESSAGING_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 MESSAGING_ATTACHMENTS_PER_MESSAGE = env.int("MESSAGING_ATTACHMENTS_PER_MESSAGE", default=5)
+# Push to the phone apps (apps/messaging/push/): FCM for Android and APNs for iOS when their
+# credentials are set, else the local push outbox (PushOutboxEntry). "local" forces it.
+MESSAGING_PUSH_BACKEND = env.str("MESSAGING_PUSH_BACKEND", default="")
+# FCM HTTP v1: the service account's JSON key, as text (Firebase console, Service accounts).
+FCM_SERVICE_ACCOUNT_JSON = env.str("FCM_SERVICE_ACCOUNT_JSON", default="")
+# APNs token-based auth: the .p8 key's id and text (PEM), the team id and the app's bundle id.
+APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+APNS_PRIVATE_KEY = env.str("APNS_PRIVATE_KEY", default="", multiline=True)
+APNS_TOPIC = env.str("APNS_TOPIC", default="")
+APNS_USE_SANDBOX = env.bool("APNS_USE_SANDBOX", default=False)
+# The local push provider also writes each push as a JSON file here ("" = rows only), so a
+# developer's app client can read what the phone would have shown (examples/app_client.py).
+MESSAGING_PUSH_OUTBOX_DIR = env.str("MESSAGING_PUSH_OUTBOX_DIR", default=str(VAR_DIR / "outbox" / "push"))
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{CLINIC_NAME}: "
 
 # --- Scheduling ---------------------------------------------------------------------------
@@ -515,8 +536,16 @@ TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
 ZOOM_SDK_KEY = env.str("ZOOM_SDK_KEY", default="")
 ZOOM_SDK_SECRET = env.str("ZOOM_SDK_SECRET", default="")
 ZOOM_WEBHOOK_SECRET_TOKEN = env.str("ZOOM_WEBHOOK_SECRET_TOKEN", default="")
+# Zoom's browser SDK (not shipped with the app: Zoom's terms): where the call page loads it from
+# (a copy you serve, or Zoom's CDN file of the SDK version you use) and its SRI hash (sha384-...).
+TELEHEALTH_ZOOM_SDK_JS_URL = env.str("TELEHEALTH_ZOOM_SDK_JS_URL", default="")
+TELEHEALTH_ZOOM_SDK_JS_INTEGRITY = env.str("TELEHEALTH_ZOOM_SDK_JS_INTEGRITY", default="")
 # Webhooks older than this (by the provider's timestamp) are refused as replays.
 TELEHEALTH_WEBHOOK_MAX_AGE_SECONDS = env.int("TELEHEALTH_WEBHOOK_MAX_AGE_SECONDS", default=300)
+# Recordings of video visits are deleted (by the retention job) this many days after they start.
+TELEHEALTH_RECORDING_RETENTION_DAYS = env.int("TELEHEALTH_RECORDING_RETENTION_DAYS", default=30)
+# The largest recording the provider's browser may upload (built-in provider), in megabytes.
+TELEHEALTH_RECORDING_MAX_MB = env.int("TELEHEALTH_RECORDING_MAX_MB", default=500)
 
 # --- FHIR R4 read API (apps/fhir) ---
 # The system URI of the clinic's MRNs in Patient.identifier: a URI the clinic controls.
@@ -528,11 +557,24 @@ BILLING_PAYMENT_GATEWAY = env.str("BILLING_PAYMENT_GATEWAY", default="test")
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd")
 # Days from issue to the due date; the daily job marks unpaid invoices OVERDUE after it.
 BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=30)
+# On: a procedure plan's deposit (set by billing staff) must be paid before its surgical case
+# starts ("Deposit paid" on the pre-op checklist). Off: deposits are billed but do not block.
+BILLING_DEPOSIT_REQUIRED = env.bool("BILLING_DEPOSIT_REQUIRED", default=False)
 # Stripe (only with BILLING_PAYMENT_GATEWAY=stripe): the secret key, the publishable key for
 # Stripe.js in the portal, and the webhook endpoint's signing secret (Stripe-Signature).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Eligibility (X12 270/271): the clearinghouse, "simulator" (built in, no network; answers by
+# member id, see the README) or "http" (POSTs the 270 to the URL with the bearer token). The
+# clinic as the information receiver (NM1*1P: name and NPI) and its submitter id (ISA06, GS02).
+BILLING_CLEARINGHOUSE = env.str("BILLING_CLEARINGHOUSE", default="simulator")
+BILLING_CLEARINGHOUSE_URL = env.str("BILLING_CLEARINGHOUSE_URL", default="")
+BILLING_CLEARINGHOUSE_TOKEN = env.str("BILLING_CLEARINGHOUSE_TOKEN", default="")
+BILLING_CLEARINGHOUSE_SUBMITTER_ID = env.str("BILLING_CLEARINGHOUSE_SUBMITTER_ID", default="CLINICDEMO")
+BILLING_CLEARINGHOUSE_TEST_MODE = env.bool("BILLING_CLEARINGHOUSE_TEST_MODE", default=True)
+BILLING_PROVIDER_NAME = env.str("BILLING_PROVIDER_NAME", default="Riverside Clinic")
+BILLING_PROVIDER_NPI = env.str("BILLING_PROVIDER_NPI", default="1234567893")
 
 # --- Health records (apps/records) ---
 # The largest document a patient or staff member may upload (PDF, PNG, JPEG, HEIC; by content).

@@ -5,6 +5,7 @@ from .base import STORAGES
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MESSAGING_PUSH_OUTBOX_DIR = ""  # the local push provider keeps rows only (PushOutboxEntry)
 # Whitenoise's manifest storage fails in tests (NOTES.md).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 CELERY_TASK_ALWAYS_EAGER = False

@@ -1,7 +1,8 @@
 // Secure messages, live over /ws/messages/: on a thread page new messages are appended without
 // a reload, the page is marked read while it is visible, and "typing" is shown; on an inbox
 // page unread badges update (and the header's Messages badge, on both kinds of page) and a banner
-// offers to refresh when a thread not on the page moves.
+// offers to refresh when a thread not on the page moves; on a staff thread page the patient's
+// (and the assigned colleague's) presence is shown, live.
 (function () {
   "use strict";
   var body = document.body;
@@ -119,16 +120,41 @@
     typingTimer = setTimeout(function () { typingEl.hidden = true; }, 5000);
   }
 
+  // Live presence (staff pages only): the patient's and the assigned colleague's pills say
+  // "online" while they have a socket open (apps/messaging/presence.py); ids only travel.
+  var presenceEls = side === "staff" ? document.querySelectorAll("[data-presence-kind][data-presence-id]") : [];
+  var online = {};
+  function showPresence() {
+    presenceEls.forEach(function (p) {
+      var on = !!online[p.getAttribute("data-presence-kind") + ":" + p.getAttribute("data-presence-id")];
+      p.textContent = on ? "Online" : "Offline";
+      p.title = (p.getAttribute("data-presence-label") || "") + (on ? " is online now" : " is not online");
+      p.classList.toggle("pill-ok", on);
+      p.setAttribute("data-online", on ? "true" : "false");
+      p.hidden = false;
+    });
+  }
+
   var delay = 1000;
   function connect() {
     try { ws = new WebSocket(socketUrl()); } catch (e) { return; }
     ws.onopen = function () {
       delay = 1000;
       if (threadId) send({ action: "watch", thread: threadId });
+      if (presenceEls.length) send({ action: "presence" });
     };
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
       if (msg.type === "hello") setInboxUnread(msg.unread);
+      else if (msg.type === "presence.snapshot") {
+        online = {};
+        (msg.patients || []).forEach(function (id) { online["patient:" + id] = true; });
+        (msg.staff || []).forEach(function (id) { online["staff:" + id] = true; });
+        showPresence();
+      } else if (msg.type === "presence") {
+        online[msg.kind + ":" + msg.id] = !!msg.online;
+        showPresence();
+      }
       else if (msg.type === "message" && msg.thread_id === threadId) appendMessage(msg.message);
       else if (msg.type === "unread") {
         setInboxUnread(msg.unread);
@@ -146,6 +172,7 @@
       }
     };
     ws.onclose = function (event) {
+      presenceEls.forEach(function (p) { p.hidden = true; }); // unknown until the socket is back
       if (event.code === 4401 || event.code === 4403) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);

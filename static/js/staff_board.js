@@ -2,7 +2,10 @@
 // one that concerns a list on this page ([data-live-list data-live-kinds="request|visit"]),
 // the list is fetched again from its data-live-src (the server renders it, and records the
 // read in the audit log) and the affected row is highlighted. A RED request raises a banner
-// ([data-live-alert]). Reconnects with backoff; stops on 4401/4403 (signed out, no access).
+// ([data-live-alert]). Patients' presence ([data-presence-kind][data-presence-id] pills): the
+// socket is asked for it ({"action": "presence"}: a snapshot, then changes; ids only,
+// apps/messaging/presence.py) and a row whose patient is online now says so.
+// Reconnects with backoff; stops on 4401/4403 (signed out, no access).
 (function () {
   "use strict";
   var body = document.body;
@@ -31,6 +34,20 @@
   }
 
   var pending = new Map(); // list -> {timer, ids}
+  var online = null; // "patient:<id>" -> true, once the socket has answered
+
+  function showPresence() {
+    document.querySelectorAll("[data-presence-kind][data-presence-id]").forEach(function (p) {
+      if (online === null) { p.hidden = true; return; }
+      var on = !!online[p.getAttribute("data-presence-kind") + ":" + p.getAttribute("data-presence-id")];
+      // A busy list stays calm: only who is online now is marked.
+      p.textContent = "Online";
+      p.title = (p.getAttribute("data-presence-label") || "") + " is online now";
+      p.classList.add("pill-ok");
+      p.setAttribute("data-online", on ? "true" : "false");
+      p.hidden = !on;
+    });
+  }
 
   function refresh(list, id) {
     var entry = pending.get(list) || { timer: null, ids: [] };
@@ -46,6 +63,7 @@
         })
         .then(function (html) {
           list.innerHTML = html;
+          showPresence();
           entry.ids.forEach(function (rowId) {
             var row = list.querySelector('[data-row-id="' + rowId + '"]');
             if (!row) return;
@@ -93,12 +111,31 @@
     ws.onmessage = function (event) {
       var msg;
       try { msg = JSON.parse(event.data); } catch (e) { return; }
-      if (msg.type === "hello") { setStatus("live", "Live"); return; }
+      if (msg.type === "hello") {
+        setStatus("live", "Live");
+        ws.send(JSON.stringify({ action: "presence" }));
+        return;
+      }
+      if (msg.type === "presence.snapshot") {
+        online = {};
+        (msg.patients || []).forEach(function (id) { online["patient:" + id] = true; });
+        (msg.staff || []).forEach(function (id) { online["staff:" + id] = true; });
+        showPresence();
+        return;
+      }
+      if (msg.type === "presence") {
+        if (online === null) online = {};
+        online[msg.kind + ":" + msg.id] = !!msg.online;
+        showPresence();
+        return;
+      }
       if (typeof msg.type === "string") handle(msg);
     };
     ws.onclose = function (event) {
       if (event.code === 4401 || event.code === 4403) { setStatus("off", "Live updates off (sign in again)"); return; }
       setStatus("stale", "Reconnecting…");
+      online = null; // unknown until the socket is back
+      showPresence();
       setTimeout(function () {
         connect();
         // Anything missed while disconnected: fetch every list once.

@@ -27,6 +27,8 @@ from tests.scheduling.factories import (
 from tests.scheduling.staff_pages import make_visit
 from tests.telehealth.walk_world import session_kwargs as _th
 
+_NO_RECORDING = "00000000-0000-4000-8000-000000000000"
+
 # --- hostile values -------------------------------------------------------------------------
 
 HUGE = "99999999999999999999"  # > 2**64
@@ -285,6 +287,8 @@ ROUTES = [
           body={"POST": (P("cancel-reason", "text"),)}, base=lambda w: {"POST": {"cancel-reason": "Moved away"}}),
     Route("staff_surgery_plan_new_version", "staff", path=_c(plan_id="consent_plan"), get=False,
           body={"POST": (P("version-reason", "text"),)}, base=lambda w: {"POST": {"version-reason": "Add the brow"}}),
+    Route("staff_surgery_plan_date", "staff", path=_c(plan_id="consent_plan"), get=False,
+          body={"POST": (P("date-planned_date", "date", label="Planned surgery date"),)}, base=lambda w: {"POST": {}}),
     Route("staff_surgery_preop_done", "staff", path=_c(plan_id="signed_plan", item_id="preop_item"), get=False,
           body={"POST": (P("note", "text", label="Note"), P("back", "free", expect=ANY))}, base=lambda w: {"POST": {}}),
     Route("staff_surgery_approvals", "staff"),
@@ -320,7 +324,7 @@ ROUTES = [
     Route("patient-workflow", "api", path=_ids(patient_id="patient")),
     Route("case-item-trace", "api", query=(P("lot", "text"),), query_base=lambda w: {"lot": "LOT-1"}),
     Route("procedure-plan-detail", "api", path=_c(pk="draft_plan"),
-          body={"PATCH": (P("surgeon", "uuid"), P("notes", "text"))}, base=lambda w: {"PATCH": {}}),
+          body={"PATCH": (P("surgeon", "uuid"), P("notes", "text"), P("planned_date", "date"))}, base=lambda w: {"PATCH": {}}),
     Route("procedure-plan-submit", "api", path=_c(pk="draft_plan"), get=False, body={"POST": ()}, base=lambda w: {"POST": {}}),
     Route("procedure-plan-approve", "api_staff", path=_c(pk="pending_plan"), get=False, body={"POST": ()},
           base=lambda w: {"POST": {}}),
@@ -393,6 +397,17 @@ ROUTES = [
           body={"POST": (P("technical_issues", "bool"), P("reason", "text"))}, base=lambda w: {"POST": {}}),
     Route("telehealth-session-quality", "api_staff", path=_th("pk"), get=False,
           body={"POST": (P("rtt_ms", "int"), P("bytes_received", "int"), P("reconnects", "int"))}, base=lambda w: {"POST": {}}),
+    Route("staff_telehealth_rebook", "staff", path=_th(), body={"POST": (P("slot", "uuid", expect=ANY),)}, base=lambda w: {"POST": {}},
+          note="slot is a radio choice of the offered slots: a bad one is the page's 400, nothing moved"),
+    Route("telehealth-session-rebook", "api_staff", path=_th("pk"), get=False,
+          body={"POST": (P("slot", "uuid"),)}, base=lambda w: {"POST": {}}),
+    Route("telehealth-session-record", "api_staff", path=_th("pk"), get=False, body={"POST": ()}, base=lambda w: {"POST": {}},
+          note="no recording consent in the world: refused, nothing written"),
+    Route("telehealth-recording-list", "api_staff"),
+    Route("telehealth-recording-detail", "api_staff", path=lambda w: {"pk": _NO_RECORDING}),
+    Route("telehealth-recording-download", "api_staff", path=lambda w: {"pk": _NO_RECORDING}),
+    Route("telehealth-recording-upload", "api_staff", path=lambda w: {"pk": _NO_RECORDING}, get=False,
+          body={"POST": ()}, base=lambda w: {"POST": {}}, note="no such recording: 404"),
     # --- the integrator API -----------------------------------------------------------------
     Route("api_whoami", "api"),
     Route("patient-list", "api", note="q, mrn and phone are search text",

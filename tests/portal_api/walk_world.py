@@ -36,8 +36,90 @@ def portal_api_routes(Route, P, ANY, *, ids, in_days):
         Route("app_notifications_read_all", "app", get=False, body={"POST": ()}, base=lambda w: {"POST": {}}),
         Route("app_notification_read", "app", path=ids(notification_id="notification"), get=False, body={"POST": ()},
               base=lambda w: {"POST": {}}),
+        Route("app_readings", "app", query=(P("kind", "choice"),), body={"POST": ()}, base=lambda w: {"POST": {}}),
+        Route("app_reading_permissions", "app", body={"PATCH": (P("steps", "bool"), P("weight", "bool"))},
+              base=lambda w: {"PATCH": {"steps": True}}),
         Route("app_threads", "app", body={"POST": (P("subject", "text"), P("body", "longtext"))},
               base=lambda w: {"POST": {"subject": "Question", "body": "Hello"}}),
         Route("app_thread_messages", "app", path=ids(thread_id="thread"), body={"POST": (P("body", "longtext"),)},
               base=lambda w: {"POST": {"body": "Thanks"}}),
+        *device_routes(Route, P),
+        *care_routes(Route, P),
+    ]
+
+
+def _walk_device(w):
+    """The world patient's phone (registered once; the same token finds the same row)."""
+    from apps.messaging.push.services import device_register
+
+    device, _ = device_register(user=w.patient.user, platform="android", push_token="walk-device-token", app_version="1.0")
+    return {"device_id": device.pk}
+
+
+def device_routes(Route, P):
+    """Devices and push preferences (apps/portal_api/devices.py)."""
+    return [
+        Route("app_devices", "app",
+              body={"POST": (P("platform", "choice"), P("push_token", "text"), P("app_version", "text"))},
+              base=lambda w: {"POST": {"platform": "ios", "push_token": "walk-new-token", "app_version": "2.0"}}),
+        Route("app_device", "app", path=_walk_device,
+              body={"PATCH": (P("push_token", "text"), P("app_version", "text"))},
+              base=lambda w: {"PATCH": {"app_version": "1.1"}}),
+        Route("app_push_preferences", "app",
+              body={"PATCH": (P("appointment_reminders", "bool"), P("messages", "bool"), P("lab_results", "bool"),
+                              P("bills", "bool"))},
+              base=lambda w: {"PATCH": {}}),
+    ]
+
+
+def _sync_action(field):
+    """A hostile value in one queued action's envelope: the whole batch is refused (400)."""
+    action = {"client_id": "walk-1", "type": "thread", "data": {"subject": "S", "body": "B"}}
+    return lambda value: [{**action, field: value}]
+
+
+def care_routes(Route, P):
+    """Consents, video visits, bills, records and sync (apps/portal_api/api_care.py, api_sync.py)."""
+    from tests.billing.walk_world import books
+    from tests.records.walk_world import chart
+    from tests.telehealth.walk_world import session_kwargs
+
+    def consent(w):
+        return {"consent_id": w.consents.pending_consent.pk}
+
+    def invoice(w):
+        return {"invoice_id": books(w).invoice.pk}
+
+    sign = (P("typed_name", "text"), P("typed_signature", "text"), P("secret", "text"), P("signature_png", "text"),
+            P("acknowledged", "text", many=True), P("answers", "text", wrap=lambda v: {"fasting": v}))
+    return [
+        Route("app_sync", "app", query=(P("since", "text"), P("page_size", "int")),
+              body={"POST": (P("actions", "text", wrap=_sync_action("client_id")),
+                             P("actions", "choice", wrap=_sync_action("type")))},
+              base=lambda w: {"POST": {"actions": _sync_action("client_id")("walk-1")}}),
+        Route("app_consents", "app"),
+        Route("app_consent", "app", path=consent),
+        Route("app_consent_sign", "app", path=consent, get=False, body={"POST": sign},
+              base=lambda w: {"POST": {"acknowledged": [], "answers": {}, "typed_name": "A B", "typed_signature": "A B"}},
+              note="the baseline lacks the step-up: a 403 with nothing signed"),
+        Route("app_telehealth_sessions", "app"),
+        Route("app_telehealth_join_token", "app", path=session_kwargs(), get=False, body={"POST": ()},
+              base=lambda w: {"POST": {}}, note="not admitted: 409"),
+        Route("app_telehealth_device_check", "app", path=session_kwargs(), get=False,
+              body={"POST": (P("camera", "bool"), P("microphone", "bool"), P("mic_level", "int"), P("rtt_ms", "int"),
+                             P("download_kbps", "int"))},
+              base=lambda w: {"POST": {"camera": True, "microphone": True}}),
+        Route("app_bills", "app"),
+        Route("app_balance", "app"),
+        Route("app_bill", "app", path=invoice),
+        Route("app_bill_pay", "app", path=invoice, get=False, body={"POST": (P("amount", "int"), P("source", "text"))},
+              base=lambda w: {"POST": {"amount": "1.00", "source": "4000000000000002"}},
+              note="no Idempotency-Key: 400 before anything is charged"),
+        Route("app_payments", "app"),
+        Route("app_health_summary", "app"),
+        Route("app_visit_summaries", "app"),
+        Route("app_lab_results", "app"),
+        Route("app_documents", "app"),
+        Route("app_refill_request", "app", path=lambda w: {"medication_id": chart(w).spare_medication.pk}, get=False,
+              body={"POST": (P("pharmacy", "text"), P("note", "text"))}, base=lambda w: {"POST": {"pharmacy": "Elm St"}}),
     ]

@@ -199,3 +199,14 @@ def test_an_unknown_location_is_400_naming_it_and_shows_every_walk_in(client_for
     assert "Location:" in response.content.decode()
     assert [vr.pk for vr in response.context["rows"]] == [walk_in.pk]
 
+
+
+def test_each_row_carries_its_patients_presence_marker_hidden_until_the_socket_says(client_for, front_desk):
+    # static/js/staff_board.js fills the markers from the board socket's presence events (ids only).
+    request = VisitRequestFactory(patient=PortalPatientFactory())
+
+    html = client_for(front_desk).get(BOARD).content.decode()
+
+    marker = (f'<span class="pill" data-presence-kind="patient" data-presence-id="{request.patient_id}" '
+              'data-presence-label="Patient" hidden></span>')
+    assert marker in html

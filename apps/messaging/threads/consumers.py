@@ -23,7 +23,8 @@ came alone, so the page gets the frames it always got. Single events are still a
 during a deploy).
 
 Client actions: {"action": "watch", "thread": id}, {"action": "read", "thread": id},
-{"action": "typing", "thread": id}.
+{"action": "typing", "thread": id}, and for staff {"action": "presence"} (who is online, then
+changes: apps/messaging/presence.py).
 """
 import uuid
 
@@ -39,6 +40,7 @@ from apps.core import access
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ClinicJsonConsumer
 from apps.core.timezones import local_time
 from apps.messaging import rules
+from apps.messaging.presence import PATIENT, STAFF, PresenceMixin
 from apps.messaging.threads import selectors, services
 from apps.messaging.threads.events import STAFF_GROUP, patient_group, publish_typing_now
 from apps.messaging.threads.models import Thread
@@ -80,7 +82,7 @@ def _message_payload(message, side):
     }
 
 
-class ThreadConsumer(ClinicJsonConsumer):
+class ThreadConsumer(PresenceMixin, ClinicJsonConsumer):
     async def connect(self):
         self.groups_joined = []
         self.watching = None
@@ -101,9 +103,12 @@ class ThreadConsumer(ClinicJsonConsumer):
         await self.admit(self.actor)
         unread = await database_sync_to_async(self._unread)()
         await self.send_json({"type": "hello", "side": self.side, "unread": unread})
+        # Live presence (apps/messaging/presence.py): this person is online while a socket is open.
+        await self.presence_open(*((STAFF, self.user_id) if self.side == "staff" else (PATIENT, self.patient_id)))
 
     async def disconnect(self, code):
         self.admitted = False
+        await self.presence_close()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined = []
@@ -171,6 +176,9 @@ class ThreadConsumer(ClinicJsonConsumer):
 
     async def receive_json(self, content, **kwargs):
         action, thread_id = content.get("action"), str(content.get("thread", ""))
+        if action == "presence" and self.side == "staff":  # who is online: staff only
+            await self.presence_watch()
+            return
         if action not in {"watch", "read", "typing"}:
             await self.send_error("unknown_action", "Unknown action.")
             return

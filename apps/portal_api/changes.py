@@ -61,31 +61,35 @@ def _db(model, field_name, value):
     return model._meta.get_field(field_name).get_db_prep_value(value, connection)
 
 
-def _insert_via(via, *, kind, object_id, key):
-    table = connection.ops.quote_name(SyncChange._meta.db_table)
-    source = connection.ops.quote_name(via.model._meta.db_table)
-    q = connection.ops.quote_name
-    key_field = next(f for f in via.model._meta.concrete_fields if f.column == via.key_column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({q('patient_id')}, {q('kind')}, {q('object_id')}, {q('changed_at')}) "
-            f"SELECT {q(via.patient_column)}, %s, %s, %s FROM {source} WHERE {q(via.key_column)} = %s",
-            [kind, _db(SyncChange, "object_id", object_id), _db(SyncChange, "changed_at", timezone.now()),
-             key_field.get_db_prep_value(key, connection)],
-        )
-
-
 def change_record(*, kind, object_id, patient_id=None, via=None, key=None, first=False):
     """Log that `object_id` of `kind` changed for a patient: given as `patient_id`, or found
-    through `via` from `key`. One statement for an object's first change (`first`), two
-    otherwise: its older rows go first. A concurrent writer's row, invisible here until it
-    commits, may survive; the feed answers an object once per page whatever its rows."""
-    if not first:
-        SyncChange.objects.filter(kind=kind, object_id=object_id).delete()
+    through `via` from `key` (INSERT ... SELECT, no read first). Older rows of the object go
+    first, except for its first change (`first`). One statement either way on PostgreSQL (the
+    DELETE as a data-modifying CTE of the INSERT: both see the statement's snapshot, so the new
+    row is never the one deleted); on SQLite, two for a later change. A concurrent writer's
+    row, invisible here until it commits, may survive; the feed answers an object once per page
+    whatever its rows."""
+    q = connection.ops.quote_name
+    table = q(SyncChange._meta.db_table)
+    object_db = _db(SyncChange, "object_id", object_id)
+    columns = f"({q('patient_id')}, {q('kind')}, {q('object_id')}, {q('changed_at')})"
     if via is None:
-        SyncChange.objects.create(patient_id=patient_id, kind=kind, object_id=object_id)
+        insert = f"INSERT INTO {table} {columns} VALUES (%s, %s, %s, %s)"
+        params = [_db(SyncChange, "patient", patient_id), kind, object_db, _db(SyncChange, "changed_at", timezone.now())]
     else:
-        _insert_via(via, kind=kind, object_id=object_id, key=key)
+        key_field = next(f for f in via.model._meta.concrete_fields if f.column == via.key_column)
+        insert = (f"INSERT INTO {table} {columns} SELECT {q(via.patient_column)}, %s, %s, %s "
+                  f"FROM {q(via.model._meta.db_table)} WHERE {q(via.key_column)} = %s")
+        params = [kind, object_db, _db(SyncChange, "changed_at", timezone.now()), key_field.get_db_prep_value(key, connection)]
+    delete = f"DELETE FROM {table} WHERE {q('kind')} = %s AND {q('object_id')} = %s"
+    with connection.cursor() as cursor:
+        if first:
+            cursor.execute(insert, params)
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"WITH gone AS ({delete}) {insert}", [kind, object_db, *params])
+        else:
+            cursor.execute(delete, [kind, object_db])
+            cursor.execute(insert, params)
 
 
 def objects_new_record(*, kind, patient, object_ids):

@@ -174,14 +174,14 @@ def waiting_room_admit(*, session, actor, now=None):
     licensure_gate(session, entry.current_state)
     consent_gate(session, entry.current_state, now=now)
     with transaction.atomic():
-        session = lock(TelehealthSession, session.pk)
+        session = lock(TelehealthSession, session.pk, related=("visit",))  # the visit read with it (not locked)
         entry = _waiting_entry(session)
         transition(entry, E.ADMITTED, actor=actor, reason="Admitted", locked=True,
                    fields={"admitted_at": now, "admitted_by": actor if getattr(actor, "pk", None) else None})
         session.patient_state = entry.current_state
         session.place_of_service = PLACE_OF_SERVICE_AT_HOME if entry.at_home else PLACE_OF_SERVICE_OTHER
         session.save(update_fields=["patient_state", "place_of_service", "updated_at"])
-        visit = Visit.objects.get(pk=session.visit_id)
+        visit = session.visit
         if visit.status == Visit.Status.PLANNED:
             visit_check_in(visit=visit, actor=actor, now=now)
         events.publish(session, "admitted")
